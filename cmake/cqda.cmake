@@ -1,0 +1,15 @@
+# cqda_component(NAME [DEPS lib...]): the library cqda_NAME from every .cc file in the
+# current folder. Headers are included as "NAME/file.h" from src/.
+function(cqda_component name)
+  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
+  if(sources)
+    add_library(cqda_${name} STATIC ${sources})
+    target_include_directories(cqda_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(cqda_${name} PUBLIC ${ARG_DEPS})
+  else()
+    add_library(cqda_${name} INTERFACE)
+    target_include_directories(cqda_${name} INTERFACE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(cqda_${name} INTERFACE ${ARG_DEPS})
+  endif()
+endfunction()

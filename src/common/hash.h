@@ -1,0 +1,34 @@
+// Hashing helpers over libsodium. All digests are returned as lowercase hex.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace cqda {
+
+using Sha256Digest = std::array<std::uint8_t, 32>;
+
+Sha256Digest sha256(std::string_view bytes);
+std::string sha256_hex(std::string_view bytes);
+std::string to_hex(const std::uint8_t* data, std::size_t size);
+template <std::size_t N>
+std::string to_hex(const std::array<std::uint8_t, N>& bytes) {
+  return to_hex(bytes.data(), bytes.size());
+}
+// Decodes lowercase or uppercase hex; returns false on odd length or a non-hex character.
+bool from_hex(std::string_view hex, std::string& out);
+
+// Streaming SHA-256 for inputs read in pieces.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  void update(std::string_view bytes);
+  std::string final_hex();
+
+ private:
+  alignas(64) unsigned char state_[512];
+};
+
+}  // namespace cqda

@@ -1,0 +1,132 @@
+#include "common/utf8.h"
+
+#include <utf8proc.h>
+
+#include <cstdlib>
+#include <memory>
+
+namespace cqda::utf8 {
+
+std::optional<std::size_t> first_invalid_byte(std::string_view bytes) {
+  const auto* data = reinterpret_cast<const utf8proc_uint8_t*>(bytes.data());
+  std::size_t pos = 0;
+  while (pos < bytes.size()) {
+    if (data[pos] < 0x80) {  // ASCII fast path
+      ++pos;
+      continue;
+    }
+    utf8proc_int32_t cp = 0;
+    utf8proc_ssize_t n = utf8proc_iterate(data + pos, static_cast<utf8proc_ssize_t>(bytes.size() - pos), &cp);
+    if (n <= 0 || cp < 0) return pos;
+    pos += static_cast<std::size_t>(n);
+  }
+  return std::nullopt;
+}
+
+std::string to_nfc(std::string_view valid_utf8) {
+  // Pure ASCII is already NFC; skip the allocation-heavy normalisation.
+  bool ascii = true;
+  for (unsigned char c : valid_utf8) {
+    if (c >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return std::string(valid_utf8);
+  utf8proc_uint8_t* out = nullptr;
+  utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(valid_utf8.data()),
+                                    static_cast<utf8proc_ssize_t>(valid_utf8.size()), &out,
+                                    static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+  if (n < 0) return std::string(valid_utf8);
+  std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owner(out, &std::free);
+  return std::string(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
+}
+
+std::size_t length(std::string_view s) {
+  std::size_t count = 0;
+  for (unsigned char c : s) count += (c & 0xC0) != 0x80;
+  return count;
+}
+
+std::size_t byte_offset(std::string_view s, std::size_t index) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
+      if (count == index) return i;
+      ++count;
+    }
+  }
+  return s.size();
+}
+
+std::string_view substr(std::string_view s, std::size_t start, std::size_t count) {
+  std::size_t begin = byte_offset(s, start);
+  std::size_t end = begin + byte_offset(s.substr(begin), count);
+  return s.substr(begin, end - begin);
+}
+
+char32_t decode(std::string_view s, std::size_t& pos) {
+  utf8proc_int32_t cp = 0;
+  utf8proc_ssize_t n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(s.data()) + pos,
+                                        static_cast<utf8proc_ssize_t>(s.size() - pos), &cp);
+  if (n <= 0) {
+    ++pos;
+    return 0xFFFD;
+  }
+  pos += static_cast<std::size_t>(n);
+  return static_cast<char32_t>(cp);
+}
+
+void append(std::string& out, char32_t cp) {
+  utf8proc_uint8_t buf[4];
+  utf8proc_ssize_t n = utf8proc_encode_char(static_cast<utf8proc_int32_t>(cp), buf);
+  out.append(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(n));
+}
+
+namespace {
+template <typename Map>
+std::string map_case(std::string_view s, Map map) {
+  std::string out;
+  out.reserve(s.size());
+  std::size_t pos = 0;
+  while (pos < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[pos]);
+    if (c < 0x80) {
+      out.push_back(static_cast<char>(map(static_cast<char32_t>(c))));
+      ++pos;
+      continue;
+    }
+    append(out, map(decode(s, pos)));
+  }
+  return out;
+}
+}  // namespace
+
+std::string to_lower(std::string_view s) {
+  return map_case(s, [](char32_t c) -> char32_t {
+    if (c < 0x80) return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+    return static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c)));
+  });
+}
+
+std::string to_upper(std::string_view s) {
+  return map_case(s, [](char32_t c) -> char32_t {
+    if (c < 0x80) return (c >= 'a' && c <= 'z') ? c - 32 : c;
+    return static_cast<char32_t>(utf8proc_toupper(static_cast<utf8proc_int32_t>(c)));
+  });
+}
+
+bool is_letter(char32_t cp) {
+  if (cp < 0x80) return (cp | 32) >= 'a' && (cp | 32) <= 'z';
+  auto cat = utf8proc_category(static_cast<utf8proc_int32_t>(cp));
+  return cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO;
+}
+
+bool is_upper(char32_t cp) {
+  if (cp < 0x80) return cp >= 'A' && cp <= 'Z';
+  return utf8proc_category(static_cast<utf8proc_int32_t>(cp)) == UTF8PROC_CATEGORY_LU;
+}
+
+bool is_digit(char32_t cp) { return cp >= '0' && cp <= '9'; }
+
+}  // namespace cqda::utf8
