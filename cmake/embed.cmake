@@ -1,5 +1,6 @@
 # Writes OUT/resources/embedded.h and OUT/embedded_data.cc holding each of FILES as bytes,
 # keyed by its path relative to ROOT.
+string(REPLACE "|" ";" FILES "${FILES}")
 file(MAKE_DIRECTORY ${OUT}/resources)
 file(WRITE ${OUT}/resources/embedded.h
 "#pragma once\n#include <cstddef>\n#include <string_view>\nnamespace cqda::resources::embedded {\n"

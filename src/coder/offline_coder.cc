@@ -1,0 +1,127 @@
+#include "coder/offline_coder.h"
+
+#include <re2/re2.h>
+#include <re2/set.h>
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "common/utf8.h"
+
+namespace cqda::coder {
+namespace {
+
+// Keywords match case-insensitively on word boundaries; their letters are literal.
+std::string keyword_alternative(const std::string& keyword) {
+  std::string quoted = RE2::QuoteMeta(keyword);
+  return "(?i:\\b" + quoted + "\\b)";
+}
+
+std::string rule_pattern(const codebook::Code& code) {
+  std::string pattern;
+  for (const auto& k : code.keywords) pattern += (pattern.empty() ? "" : "|") + keyword_alternative(k);
+  for (const auto& p : code.patterns) pattern += (pattern.empty() ? "" : "|") + ("(?:" + p + ")");
+  return pattern;
+}
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n'; }
+
+}  // namespace
+
+std::pair<std::size_t, std::size_t> sentence_around(std::string_view text, std::size_t at) {
+  std::size_t begin = 0;
+  for (std::size_t i = at; i > 0; --i) {
+    char c = text[i - 1];
+    if (c == '\n' || ((c == '.' || c == '!' || c == '?') && i < text.size() && is_space(text[i]) && i - 1 < at)) {
+      begin = i;
+      break;
+    }
+  }
+  std::size_t end = text.size();
+  for (std::size_t i = at; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\n') {
+      end = i;
+      break;
+    }
+    if ((c == '.' || c == '!' || c == '?') && (i + 1 == text.size() || is_space(text[i + 1]))) {
+      end = i + 1;
+      break;
+    }
+  }
+  while (begin < end && is_space(text[begin])) ++begin;
+  while (end > begin && is_space(text[end - 1])) --end;
+  return {begin, end};
+}
+
+Result<OfflineCoder> OfflineCoder::create(const codebook::Codebook& codebook) {
+  OfflineCoder coder;
+  coder.codebook_version_ = codebook.version;
+  RE2::Options options;
+  options.set_log_errors(false);
+  options.set_max_mem(64 << 20);
+  coder.prefilter_ = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
+  for (const auto& code : codebook.codes) {
+    if (code.retired || (code.keywords.empty() && code.patterns.empty())) continue;
+    std::string pattern = rule_pattern(code);
+    auto regex = std::make_unique<RE2>(pattern, options);
+    if (!regex->ok()) return make_error("code " + code.id + ": rule does not compile: " + regex->error());
+    std::string error;
+    if (coder.prefilter_->Add(pattern, &error) < 0) return make_error("code " + code.id + ": " + error);
+    coder.rules_.push_back({code.id, std::move(regex)});
+  }
+  if (!coder.rules_.empty() && !coder.prefilter_->Compile())
+    return make_error("the codebook's rules are too large to compile together");
+  return coder;
+}
+
+OfflineCoder::~OfflineCoder() = default;
+OfflineCoder::OfflineCoder(OfflineCoder&&) noexcept = default;
+OfflineCoder& OfflineCoder::operator=(OfflineCoder&&) noexcept = default;
+
+std::vector<Coding> OfflineCoder::code_document(const Document& document) const {
+  std::vector<Coding> codings;
+  if (rules_.empty()) return codings;
+  std::vector<int> hits;
+  for (const Segment& segment : document.segments) {
+    hits.clear();
+    if (!prefilter_->Match(segment.text, &hits)) continue;
+    std::sort(hits.begin(), hits.end());
+    for (int index : hits) {
+      const Rule& rule = rules_[static_cast<std::size_t>(index)];
+      std::set<std::pair<std::size_t, std::size_t>> sentences;
+      re2::StringPiece input(segment.text);
+      re2::StringPiece match;
+      std::size_t pos = 0;
+      while (pos <= segment.text.size() &&
+             rule.regex->Match(input, pos, segment.text.size(), RE2::UNANCHORED, &match, 1)) {
+        std::size_t at = static_cast<std::size_t>(match.data() - segment.text.data());
+        auto sentence = sentence_around(segment.text, at);
+        if (sentence.second > sentence.first && sentences.insert(sentence).second) {
+          std::string_view quote(segment.text.data() + sentence.first, sentence.second - sentence.first);
+          std::size_t start = segment.start + utf8::length(std::string_view(segment.text).substr(0, sentence.first));
+          Coding coding;
+          coding.document_id = document.id;
+          coding.document_sha256 = document.sha256;
+          coding.segment_id = segment.id;
+          coding.start = start;
+          coding.end = start + utf8::length(quote);
+          coding.quote = std::string(quote);
+          coding.code_id = rule.code_id;
+          coding.codebook_version = codebook_version_;
+          coding.coder = kOfflineCoderName;
+          coding.rationale = "rule matched \"" + std::string(match.data(), match.size()) + "\"";
+          codings.push_back(std::move(coding));
+        }
+        // Continue after this sentence: one coding per sentence and code.
+        std::size_t next = std::max(sentence.second, at + std::max<std::size_t>(match.size(), 1));
+        if (next <= pos) next = pos + 1;
+        pos = next;
+      }
+    }
+  }
+  return codings;
+}
+
+}  // namespace cqda::coder

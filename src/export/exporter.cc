@@ -1,0 +1,369 @@
+#include "export/exporter.h"
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+
+#include "common/csv.h"
+#include "common/utf8.h"
+#include "export/analysis.h"
+#include "export/markdown.h"
+#include "resources/resources.h"
+
+namespace cqda::exporter {
+namespace {
+
+constexpr std::size_t kExcerptsPerCode = 12;
+constexpr std::size_t kTopPairs = 15;
+
+const Json& embedded_schema(const std::string& name) {
+  static std::map<std::string, Json> cache;
+  auto it = cache.find(name);
+  if (it == cache.end()) it = cache.emplace(name, Json::parse(resources::get("schemas/" + name))).first;
+  return it->second;
+}
+
+// Validates `document` (to be written as `file`) against schemas/<schema>.
+Status validate_export(const std::string& file, const std::string& schema, const Json& document) {
+  auto violations = validate_against_schema(embedded_schema(schema), document);
+  if (violations.empty()) return {};
+  return make_error("export " + file + " does not conform to schemas/" + schema + ":\n" +
+                    format_violations(violations) + "nothing was written");
+}
+
+std::string code_label(const codebook::Codebook& book, const std::string& id) {
+  const codebook::Code* code = book.find(id);
+  return code ? code->name : id;
+}
+
+std::size_t word_count(std::string_view text) {
+  std::size_t words = 0;
+  bool in_word = false;
+  for (char c : text) {
+    bool space = c == ' ' || c == '\n' || c == '\t';
+    if (!space && !in_word) ++words;
+    in_word = !space;
+  }
+  return words;
+}
+
+std::string segment_ref(const coder::Coding& c) {
+  auto dot = c.segment_id.rfind(".s");
+  return c.document_id + ", segment " + (dot == std::string::npos ? c.segment_id : c.segment_id.substr(dot + 2));
+}
+
+void render_overview(std::ostringstream& out, const ExportInput& in) {
+  const auto& docs = *in.documents;
+  std::size_t segments = 0, words = 0;
+  for (const auto& d : docs) {
+    segments += d.segments.size();
+    words += word_count(d.text);
+  }
+  auto matrix = code_matrix(*in.codings);
+  out << "## Corpus overview\n\n"
+      << docs.size() << " documents, " << segments << " segments, " << words << " words, "
+      << in.codings->size() << " codings.\n\n"
+      << "| Document | Path | Format | Segments | Words | Codings |\n|---|---|---|---:|---:|---:|\n";
+  for (const auto& d : docs) {
+    std::size_t n = 0;
+    if (auto it = matrix.find(d.id); it != matrix.end())
+      for (const auto& [code, count] : it->second) n += count;
+    out << "| `" << d.id << "` | " << md::escape_inline(d.relative_path) << " | " << format_name(d.format) << " | "
+        << d.segments.size() << " | " << word_count(d.text) << " | " << n << " |\n";
+  }
+  out << "\n";
+  if (!in.skipped.empty()) {
+    out << "### Inputs that could not be processed\n\n";
+    for (const auto& s : in.skipped) out << "- " << md::escape_inline(s.path) << ": " << md::escape_inline(s.reason) << "\n";
+    out << "\n";
+  }
+  if (!in.refused.empty()) {
+    out << "### Inputs refused by the path policy\n\n";
+    for (const auto& s : in.refused) out << "- " << md::escape_inline(s.path) << ": " << md::escape_inline(s.reason) << "\n";
+    out << "\n";
+  }
+  if (in.policy->exports.include_case_attributes && !in.cases.empty()) {
+    std::set<std::string> columns;
+    for (const auto& [path, attrs] : in.cases)
+      for (const auto& [k, v] : attrs) columns.insert(k);
+    out << "### Case attributes\n\n| Document |";
+    for (const auto& c : columns) out << " " << md::escape_inline(c) << " |";
+    out << "\n|---|";
+    for (std::size_t i = 0; i < columns.size(); ++i) out << "---|";
+    out << "\n";
+    for (const auto& d : docs) {
+      auto it = in.cases.find(d.relative_path);
+      if (it == in.cases.end()) continue;
+      out << "| `" << d.id << "` |";
+      for (const auto& c : columns) {
+        auto v = it->second.find(c);
+        out << " " << (v == it->second.end() ? "" : md::escape_inline(v->second)) << " |";
+      }
+      out << "\n";
+    }
+    out << "\n";
+  }
+}
+
+void render_anonymization(std::ostringstream& out, const ExportInput& in) {
+  out << "## Anonymization\n\n";
+  if (!in.anonymized) {
+    out << "**The texts in this export are NOT anonymized** (the policy allows raw text in exports).\n\n";
+    return;
+  }
+  std::size_t total = 0;
+  for (const auto& [type, n] : in.anonymization_counts) total += n;
+  out << "Every text in this export passed the anonymizer; " << total
+      << " values were replaced. Counts per type (never the values):\n\n| Type | Replacements |\n|---|---:|\n";
+  for (const auto& [type, n] : in.anonymization_counts) out << "| " << md::escape_inline(type) << " | " << n << " |\n";
+  out << "\n";
+}
+
+void render_codebook(std::ostringstream& out, const codebook::Codebook& book) {
+  out << "## Codebook\n\n" << md::escape_inline(book.name) << ", version " << book.version << ".\n\n";
+  for (const auto& category : book.categories) {
+    out << "### " << md::escape_inline(category.name) << "\n\n";
+    if (!category.description.empty()) out << md::escape(category.description) << "\n\n";
+    for (const auto& code : book.codes) {
+      if (code.category_id != category.id) continue;
+      out << std::string(static_cast<std::size_t>(code.depth) * 2, ' ') << "- **" << md::escape_inline(code.name)
+          << "** (`" << code.id << "`)" << (code.retired ? " (retired)" : "") << ": "
+          << md::escape_inline(code.definition) << "\n";
+    }
+    out << "\n";
+  }
+}
+
+void render_frequencies(std::ostringstream& out, const ExportInput& in) {
+  const auto& book = *in.codebook;
+  auto freq = code_frequencies(*in.codings);
+  out << "## Code frequencies\n\n| Code | Name | Codings | Segments | Documents |\n|---|---|---:|---:|---:|\n";
+  for (const auto& code : book.codes) {
+    CodeFrequency f;
+    if (auto it = freq.find(code.id); it != freq.end()) f = it->second;
+    out << "| `" << code.id << "` | " << md::escape_inline(code.name) << " | " << f.codings << " | " << f.segments
+        << " | " << f.documents << " |\n";
+  }
+  out << "\n### Per document\n\n| Document | Codes (codings) |\n|---|---|\n";
+  auto matrix = code_matrix(*in.codings);
+  for (const auto& d : *in.documents) {
+    out << "| `" << d.id << "` | ";
+    auto it = matrix.find(d.id);
+    if (it != matrix.end()) {
+      bool first = true;
+      for (const auto& code : book.codes) {
+        auto n = it->second.find(code.id);
+        if (n == it->second.end()) continue;
+        out << (first ? "" : ", ") << "`" << code.id << "` " << n->second;
+        first = false;
+      }
+    }
+    out << " |\n";
+  }
+  out << "\n## Co-occurring codes\n\nPairs of codes applied to the same segment, most frequent first.\n\n";
+  auto pairs = code_cooccurrence(*in.codings);
+  if (pairs.empty()) {
+    out << "No segment carries two codes.\n\n";
+    return;
+  }
+  out << "| Code | Code | Segments |\n|---|---|---:|\n";
+  for (std::size_t i = 0; i < pairs.size() && i < kTopPairs; ++i) {
+    out << "| " << md::escape_inline(code_label(book, pairs[i].first)) << " | "
+        << md::escape_inline(code_label(book, pairs[i].second)) << " | " << pairs[i].segments << " |\n";
+  }
+  out << "\n";
+}
+
+void render_excerpts(std::ostringstream& out, const ExportInput& in) {
+  out << "## Coded excerpts\n\n";
+  if (!in.policy->exports.include_quotes) {
+    out << "Quotes are excluded from exports by the policy.\n\n";
+    return;
+  }
+  for (const auto& code : in.codebook->codes) {
+    std::vector<const coder::Coding*> of_code;
+    for (const auto& c : *in.codings)
+      if (c.code_id == code.id) of_code.push_back(&c);
+    if (of_code.empty()) continue;
+    out << "### " << md::escape_inline(code.name) << " (`" << code.id << "`)\n\n";
+    for (std::size_t i = 0; i < of_code.size() && i < kExcerptsPerCode; ++i) {
+      out << md::blockquote(of_code[i]->quote) << ">\n> - " << md::escape_inline(segment_ref(*of_code[i]))
+          << ", coder " << md::escape_inline(of_code[i]->coder) << "\n\n";
+    }
+    if (of_code.size() > kExcerptsPerCode)
+      out << "... and " << (of_code.size() - kExcerptsPerCode) << " more in codings.json.\n\n";
+  }
+}
+
+}  // namespace
+
+Result<CaseAttributes> parse_case_attributes(std::string_view csv_text) {
+  auto rows = csv::parse(csv_text);
+  if (!rows) return make_error("case attributes: " + rows.error().message);
+  if (rows->empty()) return make_error("case attributes: the file is empty");
+  const csv::Row& header = rows->front();
+  auto doc_col = std::find(header.begin(), header.end(), "document");
+  if (doc_col == header.end()) return make_error("case attributes: the header has no \"document\" column");
+  std::size_t doc_index = static_cast<std::size_t>(doc_col - header.begin());
+  CaseAttributes out;
+  for (std::size_t r = 1; r < rows->size(); ++r) {
+    const csv::Row& row = (*rows)[r];
+    if (row.size() != header.size())
+      return make_error("case attributes: row " + std::to_string(r + 1) + " has " + std::to_string(row.size()) +
+                        " fields, the header has " + std::to_string(header.size()));
+    auto& attrs = out[row[doc_index]];
+    for (std::size_t i = 0; i < row.size(); ++i)
+      if (i != doc_index) attrs[header[i]] = row[i];
+  }
+  return out;
+}
+
+std::string anonymized_text_path(const Document& document) {
+  if (document.format == DocumentFormat::kText || document.format == DocumentFormat::kMarkdown)
+    return document.relative_path;
+  return document.relative_path + ".txt";
+}
+
+std::string render_report(const ExportInput& in) {
+  std::ostringstream out;
+  out << "# Coding report: " << md::escape_inline(in.codebook->name) << "\n\n"
+      << "- Run: `" << in.run_id << "` (the signed run log is `run-logs/" << in.run_id << ".jsonl`)\n"
+      << "- Generated: " << in.generated_at << " by cqda " << in.tool_version << "\n"
+      << "- Codebook: version " << in.codebook->version << ", sha256 `" << in.codebook->sha256 << "`\n"
+      << "- Policy: sha256 `" << in.policy->sha256 << "`\n\n";
+  render_overview(out, in);
+  render_anonymization(out, in);
+  render_codebook(out, *in.codebook);
+  render_frequencies(out, in);
+  render_excerpts(out, in);
+  return out.str();
+}
+
+std::string render_document_markdown(const Document& document, const std::vector<coder::Coding>& codings,
+                                     const codebook::Codebook& codebook) {
+  std::map<std::string, std::vector<const coder::Coding*>> by_segment;
+  for (const auto& c : codings)
+    if (c.document_id == document.id) by_segment[c.segment_id].push_back(&c);
+  std::ostringstream out;
+  out << "# " << md::escape_inline(document.relative_path) << "\n\n"
+      << "- Document id: `" << document.id << "`\n- Format: " << format_name(document.format)
+      << "\n- Input sha256: `" << document.sha256 << "`\n- Segments: " << document.segments.size() << "\n\n";
+  for (const auto& s : document.segments) {
+    out << "<a id=\"" << s.id << "\"></a>\n**" << s.index << "**";
+    if (!s.cue.empty()) out << " [" << md::escape_inline(s.cue) << "]";
+    if (!s.speaker.empty()) {
+      out << " **" << md::escape_inline(s.speaker);
+      if (!s.field.empty()) out << " (" << md::escape_inline(s.field) << ")";
+      out << ":**";
+    }
+    out << " " << md::escape(s.text) << "\n\n";
+    auto it = by_segment.find(s.id);
+    if (it == by_segment.end()) continue;
+    for (const auto* c : it->second) {
+      out << "> - **" << md::escape_inline(code_label(codebook, c->code_id)) << "** (`" << c->code_id << "`, "
+          << c->start << "-" << c->end << ", " << md::escape_inline(c->coder) << "): \"" << md::escape_inline(c->quote)
+          << "\"\n";
+    }
+    out << "\n";
+  }
+  return out.str();
+}
+
+Json codings_json(const ExportInput& in) {
+  Json out;
+  out["format"] = "cqda-codings-v1";
+  out["run_id"] = in.run_id;
+  out["generated_at"] = in.generated_at;
+  out["tool_version"] = in.tool_version;
+  out["anonymized"] = in.anonymized;
+  out["codebook"] = {{"name", in.codebook->name}, {"version", in.codebook->version}, {"sha256", in.codebook->sha256}};
+  out["documents"] = Json::array();
+  for (const auto& d : *in.documents) {
+    Json doc = {{"id", d.id},
+                {"path", d.relative_path},
+                {"format", format_name(d.format)},
+                {"sha256", d.sha256},
+                {"segments", d.segments.size()},
+                {"code_points", utf8::length(d.text)}};
+    if (in.policy->exports.include_case_attributes) {
+      if (auto it = in.cases.find(d.relative_path); it != in.cases.end()) doc["attributes"] = it->second;
+    }
+    out["documents"].push_back(std::move(doc));
+  }
+  out["codings"] = Json::array();
+  for (const auto& c : *in.codings) {
+    Json j = {{"document_id", c.document_id}, {"document_sha256", c.document_sha256},
+              {"segment_id", c.segment_id},   {"start", c.start},
+              {"end", c.end},                 {"quote", in.policy->exports.include_quotes ? c.quote : std::string("[quote excluded by policy]")},
+              {"code_id", c.code_id},         {"codebook_version", c.codebook_version},
+              {"coder", c.coder}};
+    if (!c.rationale.empty()) j["rationale"] = c.rationale;
+    if (!c.memo.empty() && in.policy->exports.include_memos) j["memo"] = c.memo;
+    if (!c.prompt_hash.empty()) j["prompt_hash"] = c.prompt_hash;
+    if (!c.cache_key.empty()) j["cache_key"] = c.cache_key;
+    out["codings"].push_back(std::move(j));
+  }
+  return out;
+}
+
+std::string codings_csv(const ExportInput& in) {
+  std::string out = csv::format_row({"document_id", "document_path", "segment_id", "start", "end", "code_id",
+                                     "code_name", "coder", "codebook_version", "quote", "rationale"});
+  std::map<std::string, std::string> paths;
+  for (const auto& d : *in.documents) paths[d.id] = d.relative_path;
+  for (const auto& c : *in.codings) {
+    out += csv::format_row({c.document_id, paths[c.document_id], c.segment_id, std::to_string(c.start),
+                            std::to_string(c.end), c.code_id, code_label(*in.codebook, c.code_id), c.coder,
+                            std::to_string(c.codebook_version),
+                            in.policy->exports.include_quotes ? c.quote : "[quote excluded by policy]", c.rationale});
+  }
+  return out;
+}
+
+Result<std::vector<ExportedFile>> write_exports(const std::filesystem::path& output_dir, const ExportInput& in) {
+  const auto& formats = in.policy->exports.formats;
+  auto has = [&](policy::ExportFormat f) { return formats.count(f) > 0; };
+  if (in.policy->exports.require_anonymized && !in.anonymized)
+    return make_error("the policy requires anonymized exports, but the texts were not anonymized; nothing was written");
+
+  auto staging = Staging::create(output_dir, in.run_id);
+  if (!staging) return staging.error();
+  Staging& stage = *staging;
+  auto add = [&](const std::string& path, std::string_view content) { return stage.add(path, content); };
+
+  if (has(policy::ExportFormat::kJson)) {
+    Json codings = codings_json(in);
+    if (auto st = validate_export("codings.json", "codings.schema.json", codings); !st) return st.error();
+    if (auto st = validate_export("codebook.json", "codebook.schema.json", in.codebook->document); !st) return st.error();
+    if (auto st = add("codings.json", codings.dump(2) + "\n"); !st) return st.error();
+    if (auto st = add("codebook.json", in.codebook->document.dump(2) + "\n"); !st) return st.error();
+  }
+  if (has(policy::ExportFormat::kCsv)) {
+    if (auto st = add("codings.csv", codings_csv(in)); !st) return st.error();
+  }
+  if (has(policy::ExportFormat::kMarkdown)) {
+    if (auto st = add("report.md", render_report(in)); !st) return st.error();
+    for (const auto& d : *in.documents) {
+      if (auto st = add("documents/" + d.id + ".md", render_document_markdown(d, *in.codings, *in.codebook)); !st)
+        return st.error();
+    }
+  }
+  if (has(policy::ExportFormat::kAnonymizedText)) {
+    for (const auto& d : *in.documents) {
+      if (auto st = add("anonymized/" + anonymized_text_path(d), d.text + "\n"); !st) return st.error();
+    }
+  }
+  // The manifest lists every file above; it is written last and validated like the rest.
+  Json manifest = {{"format", "cqda-manifest-v1"}, {"run_id", in.run_id}, {"generated_at", in.generated_at},
+                   {"anonymized", in.anonymized}, {"files", Json::array()}};
+  for (const auto& f : stage.files())
+    manifest["files"].push_back({{"path", f.path}, {"bytes", f.bytes}, {"sha256", f.sha256}});
+  if (auto st = validate_export("manifest.json", "manifest.schema.json", manifest); !st) return st.error();
+  if (auto st = add("manifest.json", manifest.dump(2) + "\n"); !st) return st.error();
+
+  std::vector<ExportedFile> written = stage.files();
+  if (auto st = stage.commit(); !st) return st.error();
+  return written;
+}
+
+}  // namespace cqda::exporter

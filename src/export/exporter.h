@@ -1,0 +1,63 @@
+// Writes a run's outputs atomically under the export policy: report.md, documents/<id>.md,
+// anonymized/<input path>, codings.json, codings.csv, codebook.json and manifest.json.
+// JSON outputs are validated against their schemas before anything is moved into place; a
+// failed validation writes nothing and the error names the file and the violated rule.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "codebook/codebook.h"
+#include "coder/coding.h"
+#include "common/document.h"
+#include "common/result.h"
+#include "export/staging.h"
+#include "policy/policy.h"
+
+namespace cqda::exporter {
+
+// Case attributes by document path (from the researcher's case CSV).
+using CaseAttributes = std::map<std::string, std::map<std::string, std::string>>;
+
+// Parses a case-attribute CSV whose header has a `document` column (the input-relative
+// path); every other column is an attribute.
+Result<CaseAttributes> parse_case_attributes(std::string_view csv_text);
+
+struct SkippedInput {
+  std::string path;
+  std::string reason;
+};
+
+struct ExportInput {
+  const policy::Policy* policy = nullptr;
+  const codebook::Codebook* codebook = nullptr;
+  const std::vector<Document>* documents = nullptr;  // as they may leave: anonymized unless policy allows raw
+  const std::vector<coder::Coding>* codings = nullptr;
+  bool anonymized = true;                               // every text above passed the anonymizer
+  std::map<std::string, std::size_t> anonymization_counts;  // entity type -> replacements
+  std::vector<SkippedInput> skipped;                    // inputs that failed (with reasons)
+  std::vector<SkippedInput> refused;                    // inputs the path policy refused
+  CaseAttributes cases;
+  std::string run_id;
+  std::string generated_at;  // RFC 3339 UTC
+  std::string tool_version;
+};
+
+// Renders every output into a staging folder, validates, and commits. Returns the files
+// written with their hashes (for the run log).
+Result<std::vector<ExportedFile>> write_exports(const std::filesystem::path& output_dir, const ExportInput& input);
+
+// Individual renderers, exposed for tests and for the MCP export tool.
+std::string render_report(const ExportInput& input);
+std::string render_document_markdown(const Document& document, const std::vector<coder::Coding>& codings,
+                                     const codebook::Codebook& codebook);
+Json codings_json(const ExportInput& input);
+std::string codings_csv(const ExportInput& input);
+
+// The path under anonymized/ for a document: text formats keep their name; others get
+// ".txt" appended ("interviews/p07.docx" -> "interviews/p07.docx.txt").
+std::string anonymized_text_path(const Document& document);
+
+}  // namespace cqda::exporter

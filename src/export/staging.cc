@@ -1,0 +1,101 @@
+#include "export/staging.h"
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <set>
+
+#include "common/fd.h"
+#include "common/files.h"
+#include "common/hash.h"
+
+namespace cqda::exporter {
+namespace fs = std::filesystem;
+
+Status ensure_writable_dir(const fs::path& dir, const std::string& what) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    return make_error("cannot create the " + what + " folder " + dir.string() + ": " + ec.message() +
+                      " - choose a folder you can write to");
+  }
+  if (!fs::is_directory(dir, ec)) return make_error("the " + what + " path " + dir.string() + " is not a folder");
+  fs::path probe = dir / ".cqda-write-probe-XXXXXX";
+  std::string tmpl = probe.string();
+  UniqueFd fd(::mkstemp(tmpl.data()));
+  if (!fd.valid()) {
+    return make_error("cannot write to the " + what + " folder " + dir.string() + ": " + errno_text(errno) +
+                      " - choose a folder you can write to, or fix its permissions");
+  }
+  ::unlink(tmpl.c_str());
+  return {};
+}
+
+Result<Staging> Staging::create(const fs::path& output_dir, const std::string& run_id) {
+  if (auto st = ensure_writable_dir(output_dir, "output"); !st) return st.error();
+  fs::path staging = output_dir / (".staging-" + run_id);
+  if (::mkdir(staging.c_str(), 0700) != 0)
+    return make_error("mkdir(" + staging.string() + "): " + errno_text(errno));
+  return Staging(output_dir, staging);
+}
+
+Staging::Staging(Staging&& other) noexcept
+    : output_dir_(std::move(other.output_dir_)),
+      staging_dir_(std::move(other.staging_dir_)),
+      files_(std::move(other.files_)),
+      committed_(other.committed_) {
+  other.committed_ = true;  // the moved-from object owns nothing
+  other.staging_dir_.clear();
+}
+
+Staging::~Staging() {
+  if (staging_dir_.empty()) return;
+  std::error_code ec;
+  fs::remove_all(staging_dir_, ec);
+}
+
+Status Staging::add(const std::string& relative_path, std::string_view content) {
+  fs::path rel(relative_path);
+  if (rel.empty() || rel.is_absolute()) return make_error("export path " + relative_path + " is not relative");
+  for (const auto& part : rel) {
+    if (part == "." || part == ".." || part.empty())
+      return make_error("export path " + relative_path + " has a . or .. component");
+  }
+  fs::path target = staging_dir_ / rel;
+  std::error_code ec;
+  fs::create_directories(target.parent_path(), ec);
+  if (ec) return make_error("mkdir(" + target.parent_path().string() + "): " + ec.message());
+  if (auto st = write_file_atomic(target, content, 0644); !st) return st;
+  files_.push_back({relative_path, content.size(), sha256_hex(content)});
+  return {};
+}
+
+Status Staging::commit() {
+  std::set<std::string> top_level;
+  for (const auto& f : files_) top_level.insert((*fs::path(f.path).begin()).string());
+  for (const auto& name : top_level) {
+    fs::path from = staging_dir_ / name;
+    fs::path to = output_dir_ / name;
+    std::error_code ec;
+    bool is_dir = fs::is_directory(from, ec);
+    if (is_dir && fs::is_directory(fs::symlink_status(to, ec))) {
+      // Swap the new folder with the old one in one step, then drop the old one.
+      if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_EXCHANGE) != 0)
+        return make_error("renameat2(" + to.string() + ", RENAME_EXCHANGE): " + errno_text(errno));
+      fs::remove_all(from, ec);  // `from` now holds the previous folder
+    } else {
+      if (fs::exists(fs::symlink_status(to, ec)) && !is_dir && fs::is_directory(fs::symlink_status(to, ec)))
+        return make_error(to.string() + " is a folder where cqda writes a file; move it away");
+      if (::rename(from.c_str(), to.c_str()) != 0)
+        return make_error("rename(" + to.string() + "): " + errno_text(errno));
+    }
+  }
+  committed_ = true;
+  return {};
+}
+
+}  // namespace cqda::exporter
