@@ -1,0 +1,179 @@
+#include "cli/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "codebook/codebook.h"
+#include "pipeline/exit_codes.h"
+#include "pipeline/run.h"
+#include "policy/policy.h"
+#include "runlog/keys.h"
+#include "runlog/verifier.h"
+
+namespace cqda::cli {
+namespace {
+
+constexpr const char* kExitCodes =
+    "Exit codes:\n"
+    "  0   success\n"
+    "  1   verify: the run log is not intact (the first bad record is named)\n"
+    "  2   usage error, or an invalid policy, codebook, roster or case file (every violation is listed)\n"
+    "  3   run completed, but some input files could not be processed (listed in the summary)\n"
+    "  4   outputs could not be written or failed validation (nothing partial was written)\n"
+    "  70  internal error\n";
+
+int policy_check(const std::string& file) {
+  auto policy = policy::load_policy_file(file);
+  if (!policy) {
+    std::fprintf(stderr, "%s", policy.error().message.c_str());
+    return kExitUsage;
+  }
+  std::printf("%s\n", policy->effective.dump(2).c_str());
+  std::fprintf(stderr, "%s: valid (sha256 %s)\n", file.c_str(), policy->sha256.c_str());
+  return kExitOk;
+}
+
+int codebook_check(const std::string& file) {
+  auto book = codebook::load_codebook_file(file);
+  if (!book) {
+    std::fprintf(stderr, "%s", book.error().message.c_str());
+    return kExitUsage;
+  }
+  std::size_t keywords = 0, patterns = 0, retired = 0;
+  for (const auto& c : book->codes) {
+    keywords += c.keywords.size();
+    patterns += c.patterns.size();
+    retired += c.retired;
+  }
+  std::printf("%s: valid codebook \"%s\" version %d: %zu categories, %zu codes (%zu retired), %zu keywords, %zu patterns\n",
+              file.c_str(), book->name.c_str(), book->version, book->categories.size(), book->codes.size(), retired,
+              keywords, patterns);
+  for (const auto& c : book->codes)
+    std::printf("  %s%s  %s%s\n", std::string(static_cast<std::size_t>(c.depth) * 2, ' ').c_str(), c.id.c_str(),
+                book->path_of(c).c_str(), c.retired ? " (retired)" : "");
+  return kExitOk;
+}
+
+int keygen(const std::string& dir) {
+  if (auto st = runlog::write_keypair(dir); !st) {
+    std::fprintf(stderr, "cqda keygen: %s\n", st.error().message.c_str());
+    return kExitFailure;
+  }
+  auto pub = runlog::load_public_key(std::filesystem::path(dir) / runlog::kPublicKeyFileName);
+  std::printf("wrote %s/%s (secret, mode 0600) and %s/%s (public)%s%s\n", dir.c_str(),
+              std::string(runlog::kSecretKeyFileName).c_str(), dir.c_str(),
+              std::string(runlog::kPublicKeyFileName).c_str(), pub ? "; key id " : "",
+              pub ? runlog::key_id(*pub).c_str() : "");
+  std::printf("give the public key to auditors: cqda verify LOG --public-key %s/%s\n", dir.c_str(),
+              std::string(runlog::kPublicKeyFileName).c_str());
+  return kExitOk;
+}
+
+int verify(const std::string& log, const std::vector<std::string>& key_files, bool allow_unsigned) {
+  std::vector<runlog::PublicKey> keys;
+  for (const auto& f : key_files) {
+    auto key = runlog::load_public_key(f);
+    if (!key) {
+      std::fprintf(stderr, "cqda verify: %s\n", key.error().message.c_str());
+      return kExitUsage;
+    }
+    keys.push_back(*key);
+  }
+  if (keys.empty() && !allow_unsigned) {
+    std::fprintf(stderr, "cqda verify: give the signer's public key with --public-key FILE "
+                         "(or --allow-unsigned to check only the hash chain)\n");
+    return kExitUsage;
+  }
+  runlog::VerifyOptions options;
+  options.require_signatures = !allow_unsigned;
+  auto report = runlog::verify_log_file(log, keys, options);
+  if (!report) {
+    std::fprintf(stderr, "cqda verify: %s\n", report.error().message.c_str());
+    return kExitFailure;
+  }
+  if (!report->ok) {
+    std::printf("%s: NOT intact: %s\n", log.c_str(), report->reason.c_str());
+    return kExitFailure;
+  }
+  std::printf("%s: intact: run %s, %zu records, %s\n", log.c_str(), report->run_id.c_str(), report->records,
+              report->signed_log ? ("signed by key " + report->key_id).c_str() : "unsigned (hash chain only)");
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"cqda " + pipeline::tool_version() +
+               ": qualitative data analysis with anonymization, offline or LLM coding, and signed run logs"};
+  app.footer(kExitCodes);
+  app.require_subcommand(1);
+  app.set_version_flag("--version", pipeline::tool_version());
+
+  pipeline::RunOptions run_options;
+  std::string roster, cases, signing_key, vault_key;
+  bool no_progress = false;
+  auto* run = app.add_subcommand("run", "Anonymize, segment and code a corpus, write the reports and a signed run log");
+  run->add_option("--input", run_options.input, "Folder of raw data (read-only; never written)")->required();
+  run->add_option("--output", run_options.output, "Folder for reports, exports and run-logs/")->required();
+  run->add_option("--cache", run_options.cache, "Folder for the pseudonym vault and keys")->required();
+  run->add_option("--policy", run_options.policy, "Policy file (see docs/POLICY.md)")->required()->check(CLI::ExistingFile);
+  run->add_option("--codebook", run_options.codebook, "Codebook file (see docs/OUTPUTS.md)")->required()->check(CLI::ExistingFile);
+  run->add_option("--roster", roster, "CSV of known people, places and organisations: name,aliases,type")->check(CLI::ExistingFile);
+  run->add_option("--cases", cases, "CSV of case attributes with a `document` column")->check(CLI::ExistingFile);
+  run->add_option("--signing-key", signing_key, "Ed25519 secret key file for the run log (default: /run/secrets/signing_key if present)");
+  run->add_option("--vault-key", vault_key, "Key file that encrypts the pseudonym vault (default: /run/secrets/vault_key, else CACHE/keys/vault.key)");
+  run->add_flag("--no-progress", no_progress, "Do not draw progress on the terminal");
+
+  std::string keygen_dir;
+  auto* keygen_cmd = app.add_subcommand("keygen", "Make an Ed25519 key pair for signing run logs");
+  keygen_cmd->add_option("--out", keygen_dir, "Folder for signing.key (0600) and signing.pub")->required();
+
+  std::string verify_log;
+  std::vector<std::string> verify_keys;
+  bool allow_unsigned = false;
+  auto* verify_cmd = app.add_subcommand("verify", "Verify a run log's hash chain, signatures and seal");
+  verify_cmd->add_option("log", verify_log, "run-logs/<run-id>.jsonl")->required();
+  verify_cmd->add_option("--public-key", verify_keys, "Trusted public key file (repeat for rotated keys)");
+  verify_cmd->add_flag("--allow-unsigned", allow_unsigned, "Accept an unsigned log (checks only the hash chain and seal)");
+
+  std::string policy_file, codebook_file;
+  auto* policy_cmd = app.add_subcommand("policy", "Policy tools");
+  policy_cmd->require_subcommand(1);
+  auto* policy_check_cmd = policy_cmd->add_subcommand("check", "Validate a policy and print the effective policy, or every violation");
+  policy_check_cmd->add_option("file", policy_file, "Policy file")->required();
+  auto* codebook_cmd = app.add_subcommand("codebook", "Codebook tools");
+  codebook_cmd->require_subcommand(1);
+  auto* codebook_check_cmd = codebook_cmd->add_subcommand("check", "Validate a codebook and list its codes, or every violation");
+  codebook_check_cmd->add_option("file", codebook_file, "Codebook file")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+
+  try {
+    if (*run) {
+      if (!roster.empty()) run_options.roster = roster;
+      if (!cases.empty()) run_options.cases = cases;
+      if (!signing_key.empty()) run_options.signing_key = signing_key;
+      if (!vault_key.empty()) run_options.vault_key = vault_key;
+      run_options.progress = !no_progress && ::isatty(STDERR_FILENO);
+      return pipeline::run(run_options, stdout, stderr);
+    }
+    if (*keygen_cmd) return keygen(keygen_dir);
+    if (*verify_cmd) return verify(verify_log, verify_keys, allow_unsigned);
+    if (*policy_check_cmd) return policy_check(policy_file);
+    if (*codebook_check_cmd) return codebook_check(codebook_file);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cqda: internal error: %s\nPlease report it together with the run log.\n", e.what());
+    return kExitInternal;
+  }
+  return kExitUsage;
+}
+
+}  // namespace cqda::cli

@@ -1,0 +1,319 @@
+#include "pipeline/run.h"
+
+#include <sodium.h>
+
+#include <chrono>
+#include <ctime>
+#include <map>
+
+#include "anonymize/anonymizer.h"
+#include "anonymize/roster.h"
+#include "anonymize/vault.h"
+#include "codebook/codebook.h"
+#include "coder/offline_coder.h"
+#include "common/files.h"
+#include "common/hash.h"
+#include "common/utf8.h"
+#include "export/exporter.h"
+#include "ingest/input_root.h"
+#include "ingest/load.h"
+#include "pipeline/exit_codes.h"
+#include "pipeline/progress.h"
+#include "policy/policy.h"
+#include "runlog/keys.h"
+#include "runlog/writer.h"
+
+#ifndef CQDA_VERSION
+#define CQDA_VERSION "0.0.0"
+#endif
+
+namespace cqda::pipeline {
+namespace fs = std::filesystem;
+namespace {
+
+RunOutcome g_outcome;
+constexpr const char* kSecretsSigningKey = "/run/secrets/signing_key";
+constexpr const char* kSecretsVaultKey = "/run/secrets/vault_key";
+
+std::string utc_now() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// "20261124T021500Z-3f9a2c1b": sortable by time, unique by 32 random bits.
+std::string new_run_id() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  std::uint8_t random[4];
+  randombytes_buf(random, sizeof random);
+  return std::string(stamp) + "-" + to_hex(random, sizeof random);
+}
+
+// True when `inner` is `outer` or lies below it (after resolving both).
+bool is_within(const fs::path& inner, const fs::path& outer) {
+  std::error_code ec;
+  fs::path a = fs::weakly_canonical(inner, ec);
+  fs::path b = fs::weakly_canonical(outer, ec);
+  auto [mismatch, _] = std::mismatch(b.begin(), b.end(), a.begin(), a.end());
+  return mismatch == b.end();
+}
+
+Json counts_json(const std::map<std::string, std::size_t>& counts) {
+  Json out = Json::object();
+  for (const auto& [k, v] : counts) out[k] = v;
+  return out;
+}
+
+// The pieces of configuration a run needs, all loaded and validated before any input is read.
+struct Config {
+  policy::Policy policy;
+  codebook::Codebook codebook;
+  anonymize::Roster roster;
+  std::string roster_sha256;
+  exporter::CaseAttributes cases;
+  std::optional<runlog::SigningKey> signing_key;
+};
+
+Result<Config> load_config(const RunOptions& o) {
+  auto policy = policy::load_policy_file(o.policy.string());
+  if (!policy) return policy.error();
+  auto codebook = codebook::load_codebook_file(o.codebook.string());
+  if (!codebook) return codebook.error();
+  Config config{std::move(policy).value(), std::move(codebook).value(), {}, "", {}, std::nullopt};
+  if (o.roster) {
+    auto text = read_file(*o.roster, 16u << 20);
+    if (!text) return make_error("cannot read the roster: " + text.error().message);
+    auto roster = anonymize::parse_roster_csv(*text);
+    if (!roster) return make_error(o.roster->string() + ": " + roster.error().message);
+    config.roster = std::move(roster).value();
+    config.roster_sha256 = sha256_hex(*text);
+  }
+  if (o.cases) {
+    auto text = read_file(*o.cases, 16u << 20);
+    if (!text) return make_error("cannot read the case attributes: " + text.error().message);
+    auto cases = exporter::parse_case_attributes(*text);
+    if (!cases) return make_error(o.cases->string() + ": " + cases.error().message);
+    config.cases = std::move(cases).value();
+  }
+  std::optional<fs::path> key_path = o.signing_key;
+  std::error_code ec;
+  if (!key_path && fs::exists(kSecretsSigningKey, ec)) key_path = kSecretsSigningKey;
+  if (config.policy.audit.signing != policy::Signing::kOff && key_path) {
+    auto key = runlog::load_signing_key(*key_path);
+    if (!key) return make_error("cannot load the signing key: " + key.error().message);
+    if (!config.policy.audit.key_id.empty() && key->id() != config.policy.audit.key_id) {
+      return make_error("the signing key " + key_path->string() + " has id " + key->id() +
+                        ", but the policy's audit.key_id is " + config.policy.audit.key_id);
+    }
+    config.signing_key = std::move(key).value();
+  }
+  if (config.policy.audit.signing == policy::Signing::kRequired && !config.signing_key) {
+    return make_error("the policy requires signed run logs (audit.signing: required), but no signing key was "
+                      "given: pass --signing-key FILE (make one with `cqda keygen --out DIR`) or mount the "
+                      "secret signing_key");
+  }
+  return config;
+}
+
+Result<anonymize::VaultKey> vault_key_for(const RunOptions& o) {
+  std::error_code ec;
+  if (o.vault_key) return anonymize::load_or_create_vault_key(*o.vault_key);
+  if (fs::exists(kSecretsVaultKey, ec)) return anonymize::load_or_create_vault_key(kSecretsVaultKey);
+  fs::path keys = o.cache / "keys";
+  fs::create_directories(keys, ec);
+  if (ec) return make_error("cannot create " + keys.string() + ": " + ec.message());
+  fs::permissions(keys, fs::perms::owner_all, fs::perm_options::replace, ec);
+  return anonymize::load_or_create_vault_key(keys / "vault.key");
+}
+
+// Everything the document loop produces.
+struct Corpus {
+  std::vector<Document> documents;
+  std::vector<exporter::SkippedInput> skipped;
+  std::vector<exporter::SkippedInput> refused;
+  std::map<std::string, std::size_t> anonymization_counts;
+  std::uint64_t bytes = 0;
+};
+
+}  // namespace
+
+std::string tool_version() { return CQDA_VERSION; }
+const RunOutcome& last_outcome() { return g_outcome; }
+
+int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
+  g_outcome = {};
+  auto fail = [&](int code, const std::string& message) {
+    std::fprintf(err, "cqda run: %s\n", message.c_str());
+    return code;
+  };
+
+  // 1. Configuration, checked in full before any input is touched.
+  auto config_result = load_config(o);
+  if (!config_result) return fail(kExitUsage, config_result.error().message);
+  Config& config = *config_result;
+  std::error_code ec;
+  if (!fs::is_directory(o.input, ec))
+    return fail(kExitUsage, "the input folder " + o.input.string() + " does not exist or is not a folder");
+  if (is_within(o.output, o.input))
+    return fail(kExitUsage, "the output folder must not be inside the input folder (nothing is ever written under the input)");
+  if (is_within(o.cache, o.input))
+    return fail(kExitUsage, "the cache folder must not be inside the input folder (nothing is ever written under the input)");
+  if (auto st = exporter::ensure_writable_dir(o.output, "output"); !st) return fail(kExitOutput, st.error().message);
+  if (auto st = exporter::ensure_writable_dir(o.cache, "cache"); !st) return fail(kExitOutput, st.error().message);
+
+  // 2. The run log: every later step is recorded, failures included.
+  const std::string run_id = new_run_id();
+  auto log_path = runlog::make_run_log_dir(o.output, run_id);
+  if (!log_path) return fail(kExitOutput, log_path.error().message);
+  auto log_result = runlog::RunLogWriter::create(*log_path, run_id, config.signing_key ? &*config.signing_key : nullptr);
+  if (!log_result) return fail(kExitOutput, log_result.error().message);
+  runlog::RunLogWriter& log = *log_result;
+  g_outcome.run_id = run_id;
+  g_outcome.run_log = *log_path;
+  auto record = [&](std::string_view type, const Json& data) -> bool {
+    if (auto st = log.append(type, data); !st) {
+      std::fprintf(err, "cqda run: writing the run log failed: %s\n", st.error().message.c_str());
+      return false;
+    }
+    return true;
+  };
+  auto finish = [&](int code, const std::string& outcome) {
+    record("run_end", {{"exit_code", code}, {"outcome", outcome}});
+    if (auto st = log.seal(); !st) {
+      std::fprintf(err, "cqda run: sealing the run log failed: %s\n", st.error().message.c_str());
+      return code == kExitOk ? static_cast<int>(kExitOutput) : code;
+    }
+    return code;
+  };
+  if (!record("run_start", {{"tool", "cqda"},
+                            {"tool_version", tool_version()},
+                            {"command", "run"},
+                            {"backend", "offline"},
+                            {"policy_sha256", config.policy.sha256},
+                            {"codebook_sha256", config.codebook.sha256},
+                            {"codebook_version", config.codebook.version},
+                            {"roster_sha256", config.roster_sha256},
+                            {"signed", config.signing_key.has_value()}}))
+    return kExitOutput;
+
+  // 3. The pseudonym vault and the anonymizer.
+  auto vault_key = vault_key_for(o);
+  if (!vault_key) return finish(fail(kExitUsage, "cannot load the vault key: " + vault_key.error().message), "vault key");
+  auto vault = anonymize::Vault::open(o.cache / "pseudonyms.vault", *vault_key);
+  if (!vault) return finish(fail(kExitUsage, "cannot open the pseudonym vault: " + vault.error().message), "vault");
+  const auto& anon_policy = config.policy.anonymization;
+  anonymize::Gazetteer gazetteer = anon_policy.names.gazetteer ? anonymize::Gazetteer::bundled() : anonymize::Gazetteer();
+  anonymize::Anonymizer anonymizer(anon_policy, config.roster, std::move(gazetteer), *vault);
+  const bool anonymize_exports = anon_policy.apply_to.count(policy::Destination::kExport) > 0;
+
+  // 4. Ingest, segment and anonymize every accepted input.
+  auto root = ingest::InputRoot::open(o.input.string());
+  if (!root) return finish(fail(kExitUsage, root.error().message), "input root");
+  ingest::ScanResult scan = root->scan(config.policy.paths);
+  Corpus corpus;
+  for (const auto& r : scan.refused) {
+    std::string reason(ingest::refusal_reason_name(r.reason));
+    corpus.refused.push_back({r.relative_path, reason + (r.detail.empty() ? "" : ": " + r.detail)});
+    record("input_refused", {{"path", r.relative_path}, {"reason", reason}, {"detail", r.detail}});
+  }
+  Progress progress(scan.accepted.size(), o.progress);
+  for (const auto& path : scan.accepted) {
+    auto raw = root->read(path, config.policy.paths);
+    if (!raw) {
+      corpus.skipped.push_back({path, raw.error().message});
+      record("input_skipped", {{"path", path}, {"error", raw.error().message}});
+      progress.advance(0);
+      continue;
+    }
+    auto document = ingest::load_document(*raw, config.policy.paths);
+    std::string sha = sha256_hex(raw->bytes);
+    if (!document) {
+      corpus.skipped.push_back({path, document.error().message});
+      record("input_skipped", {{"path", path}, {"sha256", sha}, {"bytes", raw->bytes.size()}, {"error", document.error().message}});
+      progress.advance(raw->bytes.size());
+      continue;
+    }
+    record("input", {{"path", path}, {"sha256", document->sha256}, {"bytes", document->raw_bytes},
+                     {"format", format_name(document->format)}, {"document_id", document->id},
+                     {"segments", document->segments.size()}});
+    if (anonymize_exports) anonymize::anonymize_document(*document, anonymizer, corpus.anonymization_counts);
+    corpus.bytes += raw->bytes.size();
+    corpus.documents.push_back(std::move(document).value());
+    progress.advance(raw->bytes.size());
+  }
+  progress.finish();
+  record("anonymization", {{"applied", anonymize_exports}, {"counts", counts_json(corpus.anonymization_counts)}});
+  if (auto st = vault->save(); !st)
+    return finish(fail(kExitOutput, "cannot save the pseudonym vault: " + st.error().message), "vault save");
+
+  // 5. Code with the offline rules, then check every quote against the text it claims.
+  auto coder = coder::OfflineCoder::create(config.codebook);
+  if (!coder) return finish(fail(kExitUsage, coder.error().message), "coder");
+  std::vector<coder::Coding> codings;
+  std::size_t rejected = 0;
+  for (const auto& document : corpus.documents) {
+    for (auto& coding : coder->code_document(document)) {
+      if (coding.end <= coding.start ||
+          utf8::substr(document.text, coding.start, coding.end - coding.start) != coding.quote) {
+        ++rejected;
+        continue;
+      }
+      codings.push_back(std::move(coding));
+    }
+  }
+  record("coding", {{"coder", coder::kOfflineCoderName}, {"codings", codings.size()}, {"rejected_quotes", rejected},
+                    {"codebook_version", config.codebook.version}});
+
+  // 6. Export atomically, then record each file's hash.
+  exporter::ExportInput input;
+  input.policy = &config.policy;
+  input.codebook = &config.codebook;
+  input.documents = &corpus.documents;
+  input.codings = &codings;
+  input.anonymized = anonymize_exports;
+  input.anonymization_counts = corpus.anonymization_counts;
+  input.skipped = corpus.skipped;
+  input.refused = corpus.refused;
+  input.cases = config.cases;
+  input.run_id = run_id;
+  input.generated_at = utc_now();
+  input.tool_version = tool_version();
+  auto exported = exporter::write_exports(o.output, input);
+  if (!exported) {
+    record("export_failed", {{"error", exported.error().message}});
+    return finish(fail(kExitOutput, exported.error().message), "export failed");
+  }
+  for (const auto& f : *exported) record("export", {{"path", f.path}, {"bytes", f.bytes}, {"sha256", f.sha256}});
+  if (!anonymize_exports) record("raw_text_exported", {{"files", exported->size()}});
+
+  // 7. Summary.
+  int code = corpus.skipped.empty() ? kExitOk : kExitInputsSkipped;
+  double seconds = progress.seconds();
+  g_outcome.report = o.output / "report.md";
+  std::fprintf(out, "cqda run %s: %zu documents (%.1f MB) in %.2f s, %zu codings",
+               run_id.c_str(), corpus.documents.size(), static_cast<double>(corpus.bytes) / 1e6, seconds, codings.size());
+  std::size_t replaced = 0;
+  for (const auto& [type, n] : corpus.anonymization_counts) replaced += n;
+  std::fprintf(out, ", %zu values anonymized\n", replaced);
+  if (!scan.refused.empty())
+    std::fprintf(out, "  %zu files refused by the path policy (listed in the report and the run log)\n", scan.refused.size());
+  for (const auto& s : corpus.skipped) std::fprintf(out, "  skipped %s\n", s.reason.c_str());
+  if (rejected) std::fprintf(out, "  %zu codings rejected: quote not found verbatim in the text\n", rejected);
+  std::fprintf(out, "  report:  %s\n  run log: %s (%s)\n", g_outcome.report.c_str(), log_path->c_str(),
+               config.signing_key ? "signed" : "unsigned: pass --signing-key to sign it");
+  if (!corpus.skipped.empty())
+    std::fprintf(out, "  %zu input files could not be processed (exit code %d); fix or remove them and run again\n",
+                 corpus.skipped.size(), kExitInputsSkipped);
+  return finish(code, code == kExitOk ? "ok" : "inputs skipped");
+}
+
+}  // namespace cqda::pipeline

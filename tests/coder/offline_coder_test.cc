@@ -1,0 +1,91 @@
+#include <catch2/catch.hpp>
+
+#include "codebook/codebook.h"
+#include "coder/offline_coder.h"
+#include "common/utf8.h"
+
+using namespace cqda;
+
+namespace {
+
+codebook::Codebook book() {
+  auto b = codebook::load_codebook_text(R"J({"name": "t", "version": 2, "categories": [
+    {"id": "c", "name": "C", "codes": [
+      {"id": "workload", "name": "W", "definition": "d", "keywords": ["short-staffed", "double shift"]},
+      {"id": "nights", "name": "N", "definition": "d", "patterns": ["(?i)\\bnight shifts?\\b"]},
+      {"id": "pay", "name": "P", "definition": "d", "keywords": ["pay"], "status": "retired"},
+      {"id": "empty", "name": "E", "definition": "d"}
+    ]}]})J", "t.json");
+  REQUIRE(b.ok());
+  return std::move(b).value();
+}
+
+Document doc(std::vector<std::string> texts) {
+  Document d;
+  d.id = "doc";
+  d.sha256 = std::string(64, 'a');
+  for (auto& t : texts) {
+    Segment s;
+    s.speaker = "R";
+    s.text = t;
+    d.segments.push_back(s);
+  }
+  number_segments(d);
+  render_document_text(d);
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("keywords and patterns code the sentence that contains them", "[coder]") {
+  auto coder = coder::OfflineCoder::create(book());
+  REQUIRE(coder.ok());
+  Document d = doc({"We were short-staffed again. Then the Night shift started. Pay is low.",
+                    "Zoë said: we are SHORT-STAFFED, always."});
+  auto codings = coder->code_document(d);
+  REQUIRE(codings.size() == 3);
+  CHECK(codings[0].code_id == "workload");
+  CHECK(codings[0].quote == "We were short-staffed again.");
+  CHECK(codings[1].code_id == "nights");
+  CHECK(codings[1].quote == "Then the Night shift started.");
+  CHECK(codings[2].segment_id == "doc.s0001");
+  for (const auto& c : codings) {
+    CHECK(c.coder == "offline-rules");
+    CHECK(c.codebook_version == 2);
+    // The span points at exactly the quote in the document text, in code points.
+    CHECK(utf8::substr(d.text, c.start, c.end - c.start) == c.quote);
+  }
+}
+
+TEST_CASE("retired codes and codes without rules never code", "[coder]") {
+  auto coder = coder::OfflineCoder::create(book());
+  REQUIRE(coder.ok());
+  auto codings = coder->code_document(doc({"The pay is low and nothing else matches."}));
+  CHECK(codings.empty());
+}
+
+TEST_CASE("keywords match on word boundaries only", "[coder]") {
+  auto coder = coder::OfflineCoder::create(book());
+  REQUIRE(coder.ok());
+  CHECK(coder->code_document(doc({"The fortnight shifts were fine."})).empty());
+  CHECK(coder->code_document(doc({"A double shifter."})).empty());
+}
+
+TEST_CASE("one coding per sentence and code, even with several matches", "[coder]") {
+  auto coder = coder::OfflineCoder::create(book());
+  REQUIRE(coder.ok());
+  auto codings = coder->code_document(doc({"Short-staffed, short-staffed, and a double shift. Fine.\nShort-staffed"}));
+  REQUIRE(codings.size() == 2);
+  CHECK(codings[0].quote == "Short-staffed, short-staffed, and a double shift.");
+  CHECK(codings[1].quote == "Short-staffed");
+}
+
+TEST_CASE("sentence boundaries", "[coder]") {
+  std::string t = "One. Two three! Four?\nFive";
+  auto s = coder::sentence_around(t, 6);
+  CHECK(t.substr(s.first, s.second - s.first) == "Two three!");
+  s = coder::sentence_around(t, 0);
+  CHECK(t.substr(s.first, s.second - s.first) == "One.");
+  s = coder::sentence_around(t, t.size() - 1);
+  CHECK(t.substr(s.first, s.second - s.first) == "Five");
+}

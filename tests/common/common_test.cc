@@ -1,0 +1,101 @@
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include "common/csv.h"
+#include "common/document.h"
+#include "common/files.h"
+#include "common/hash.h"
+#include "common/json.h"
+#include "common/utf8.h"
+#include "support/test_support.h"
+
+using namespace cqda;
+
+TEST_CASE("sha256 matches the known vectors", "[common]") {
+  CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  Sha256Stream s;
+  s.update("a");
+  s.update("bc");
+  CHECK(s.final_hex() == sha256_hex("abc"));
+  std::string bytes;
+  CHECK(from_hex("00ff10", bytes));
+  CHECK(bytes == std::string("\x00\xff\x10", 3));
+  CHECK_FALSE(from_hex("0g", bytes));
+  CHECK_FALSE(from_hex("abc", bytes));
+}
+
+TEST_CASE("utf8 validation reports the first bad byte", "[common]") {
+  CHECK_FALSE(utf8::first_invalid_byte("plain ascii é ✓ 😀").has_value());
+  CHECK(utf8::first_invalid_byte("ab\xff").value() == 2);
+  CHECK(utf8::first_invalid_byte("ab\xc3").value() == 2);          // truncated sequence
+  CHECK(utf8::first_invalid_byte("a\xc0\xaf").value() == 1);       // overlong
+  CHECK(utf8::first_invalid_byte("a\xed\xa0\x80").value() == 1);   // surrogate
+  CHECK(utf8::first_invalid_byte("a\xf4\x90\x80\x80").value() == 1);  // above U+10FFFF
+}
+
+TEST_CASE("utf8 code-point helpers", "[common]") {
+  std::string s = "Zoë 😀 東京";
+  CHECK(utf8::length(s) == 8);
+  CHECK(utf8::substr(s, 4, 1) == "😀");
+  CHECK(utf8::substr(s, 6, 2) == "東京");
+  CHECK(utf8::to_nfc("e\xcc\x81") == "\xc3\xa9");
+  CHECK(utf8::to_lower("ÉCOLE Łódź") == "école łódź");
+  CHECK(utf8::to_upper("müller") == "MÜLLER");
+}
+
+TEST_CASE("json nesting is bounded before parsing", "[common]") {
+  CHECK(json_nesting_depth(R"({"a": "[[[[", "b": [1, {"c": []}]})", 100) == 4);
+  auto deep = parse_json(std::string(1000, '[') + std::string(1000, ']'), "x", JsonLimits{1 << 20, 64, false});
+  REQUIRE_FALSE(deep.ok());
+  CHECK_THAT(deep.error().message, Catch::Contains("nests deeper than 64"));
+  auto big = parse_json(std::string(100, ' '), "body", JsonLimits{10, 64, false});
+  CHECK_THAT(big.error().message, Catch::Contains("more than the limit"));
+  auto bad = parse_json("{\"a\": }", "body", JsonLimits{});
+  CHECK_THAT(bad.error().message, Catch::Contains("body: invalid JSON"));
+  CHECK_FALSE(parse_json("{} // c", "x", JsonLimits{}).ok());
+  CHECK(parse_json("{} // c", "x", JsonLimits{1 << 20, 8, true}).ok());
+}
+
+TEST_CASE("csv parses RFC 4180 and round-trips", "[common]") {
+  auto rows = csv::parse("id,answer\r\nR1,\"Hello, \"\"world\"\"\nsecond line\"\n\nR2,plain\n");
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 3);
+  CHECK((*rows)[1][1] == "Hello, \"world\"\nsecond line");
+  CHECK((*rows)[2][0] == "R2");
+  CHECK(csv::format_row((*rows)[1]) == "R1,\"Hello, \"\"world\"\"\nsecond line\"\n");
+  CHECK_THAT(csv::parse("a,\"open\n").error().message, Catch::Contains("line 1: unterminated"));
+  CHECK_THAT(csv::parse("a,\"x\"y\n").error().message, Catch::Contains("after a closing quote"));
+  CHECK_FALSE(csv::parse("a,b,c\n", csv::Limits{10, 2}).ok());
+}
+
+TEST_CASE("document ids and rendering", "[common]") {
+  CHECK(document_id_for_path("interviews/P01 Maria.txt") == "interviews-p01-maria-txt");
+  CHECK(document_id_for_path("///") == "document");
+  Document d;
+  d.id = "d";
+  d.segments.push_back({"", 0, "Interviewer", "", "", "Hello é.", 0, 0});
+  d.segments.push_back({"", 0, "R07", "q1", "", "Fine 😀", 0, 0});
+  d.segments.push_back({"", 0, "", "", "", "No speaker", 0, 0});
+  number_segments(d);
+  render_document_text(d);
+  CHECK(d.text == "Interviewer: Hello é.\n\nR07 (q1): Fine 😀\n\nNo speaker");
+  CHECK(d.segments[1].id == "d.s0001");
+  for (const auto& s : d.segments) CHECK(utf8::substr(d.text, s.start, s.length) == s.text);
+}
+
+TEST_CASE("atomic writes and bounded reads", "[common]") {
+  test::TempDir dir;
+  auto file = dir / "a.txt";
+  REQUIRE(write_file_atomic(file, "first", 0600).ok());
+  REQUIRE(write_file_atomic(file, "second").ok());
+  CHECK(read_file(file, 100).value() == "second");
+  struct stat st {};
+  REQUIRE(::stat(file.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0644);
+  CHECK_THAT(read_file(file, 3).error().message, Catch::Contains("more than the limit"));
+  CHECK_THAT(read_file(dir.path(), 3).error().message, Catch::Contains("not a regular file"));
+  CHECK_THAT(read_file(dir / "missing", 3).error().message, Catch::Contains("ENOENT"));
+  CHECK_FALSE(write_file_atomic(dir / "no/such/dir/x", "x").ok());
+}

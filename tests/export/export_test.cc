@@ -1,0 +1,186 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "codebook/codebook.h"
+#include "export/analysis.h"
+#include "export/exporter.h"
+#include "export/markdown.h"
+#include "export/staging.h"
+#include "policy/policy.h"
+#include "support/test_support.h"
+
+using namespace cqda;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Fixture {
+  policy::Policy policy = policy::default_policy();
+  codebook::Codebook book;
+  std::vector<Document> documents;
+  std::vector<coder::Coding> codings;
+  exporter::ExportInput input;
+
+  Fixture() {
+    auto b = codebook::load_codebook_text(R"J({"name": "t", "version": 1, "categories": [
+      {"id": "c", "name": "C", "codes": [
+        {"id": "a", "name": "Code A", "definition": "d"}, {"id": "b", "name": "Code B", "definition": "d"}]}]})J", "t");
+    REQUIRE(b.ok());
+    book = std::move(b).value();
+    Document d;
+    d.id = "interviews-p01-txt";
+    d.relative_path = "interviews/p01.txt";
+    d.sha256 = std::string(64, '1');
+    d.segments.push_back({"", 0, "Interviewer", "", "", "How was it?", 0, 0});
+    d.segments.push_back({"", 0, "Person-7KQ2", "", "", "Hard. <script>alert(1)</script> [link](http://x)", 0, 0});
+    number_segments(d);
+    render_document_text(d);
+    documents.push_back(d);
+    Document docx = d;
+    docx.id = "interviews-p02-docx";
+    docx.relative_path = "interviews/p02.docx";
+    docx.format = DocumentFormat::kDocx;
+    number_segments(docx);
+    documents.push_back(docx);
+    codings.push_back({d.id, d.sha256, d.segments[1].id, d.segments[1].start, d.segments[1].start + 5, "Hard.", "a", 1,
+                       "offline-rules", "", "rule matched", "", ""});
+    codings.push_back({d.id, d.sha256, d.segments[1].id, d.segments[1].start, d.segments[1].start + 5, "Hard.", "b", 1,
+                       "offline-rules", "", "", "", ""});
+    input.policy = &policy;
+    input.codebook = &book;
+    input.documents = &documents;
+    input.codings = &codings;
+    input.anonymization_counts = {{"person", 3}, {"email", 1}};
+    input.run_id = "20261124T000000Z-00000000";
+    input.generated_at = "2026-11-24T00:00:00Z";
+    input.tool_version = "test";
+  }
+};
+
+}  // namespace
+
+TEST_CASE("exports are written, listed in the manifest and valid", "[export]") {
+  Fixture f;
+  test::TempDir out;
+  auto files = exporter::write_exports(out.path(), f.input);
+  REQUIRE(files.ok());
+  for (const char* name : {"report.md", "codings.json", "codings.csv", "codebook.json", "manifest.json",
+                           "documents/interviews-p01-txt.md", "anonymized/interviews/p01.txt",
+                           "anonymized/interviews/p02.docx.txt"})
+    CHECK(fs::exists(out / name));
+  CHECK(files->size() == 9);  // the manifest lists every file but itself
+  auto manifest = Json::parse(test::slurp(out / "manifest.json"));
+  CHECK(manifest["files"].size() == 8);
+  // No staging folder is left behind.
+  for (const auto& e : fs::directory_iterator(out.path())) CHECK(e.path().filename().string().rfind(".staging", 0) != 0);
+  std::string report = test::slurp(out / "report.md");
+  CHECK_THAT(report, Catch::Contains("| person | 3 |"));
+  CHECK_THAT(report, Catch::Contains("Code A"));
+  // Document text cannot inject HTML or links into the Markdown.
+  std::string doc = test::slurp(out / "documents/interviews-p01-txt.md");
+  CHECK_THAT(doc, !Catch::Contains("<script>"));
+  CHECK_THAT(doc, Catch::Contains("\\<script\\>"));
+  CHECK_THAT(doc, !Catch::Contains("[link](http"));
+}
+
+TEST_CASE("a rerun replaces outputs; folders are swapped whole", "[export]") {
+  Fixture f;
+  test::TempDir out;
+  REQUIRE(exporter::write_exports(out.path(), f.input).ok());
+  test::write_text(out / "documents/stale.md", "old");
+  f.documents.pop_back();
+  REQUIRE(exporter::write_exports(out.path(), f.input).ok());
+  CHECK_FALSE(fs::exists(out / "documents/stale.md"));
+  CHECK_FALSE(fs::exists(out / "anonymized/interviews/p02.docx.txt"));
+}
+
+TEST_CASE("a failed validation writes nothing and names the file and rule", "[export]") {
+  Fixture f;
+  test::TempDir out;
+  test::write_text(out / "report.md", "previous report");
+  f.codings[0].quote = "";  // violates minLength in codings.schema.json
+  auto files = exporter::write_exports(out.path(), f.input);
+  REQUIRE_FALSE(files.ok());
+  CHECK_THAT(files.error().message, Catch::Contains("codings.json"));
+  CHECK_THAT(files.error().message, Catch::Contains("/codings/0/quote"));
+  CHECK_THAT(files.error().message, Catch::Contains("nothing was written"));
+  CHECK(test::slurp(out / "report.md") == "previous report");
+  std::size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(out.path())) (void)e, ++entries;
+  CHECK(entries == 1);
+}
+
+TEST_CASE("un-anonymized text is refused when the policy requires anonymized exports", "[export]") {
+  Fixture f;
+  f.input.anonymized = false;
+  test::TempDir out;
+  auto files = exporter::write_exports(out.path(), f.input);
+  REQUIRE_FALSE(files.ok());
+  CHECK_THAT(files.error().message, Catch::Contains("requires anonymized exports"));
+  CHECK(fs::is_empty(out.path()));
+}
+
+TEST_CASE("only the formats the policy allows are written", "[export]") {
+  Fixture f;
+  f.policy.exports.formats = {policy::ExportFormat::kCsv};
+  test::TempDir out;
+  REQUIRE(exporter::write_exports(out.path(), f.input).ok());
+  CHECK(fs::exists(out / "codings.csv"));
+  CHECK(fs::exists(out / "manifest.json"));
+  CHECK_FALSE(fs::exists(out / "report.md"));
+  CHECK_FALSE(fs::exists(out / "codings.json"));
+  CHECK_FALSE(fs::exists(out / "anonymized"));
+}
+
+TEST_CASE("staging refuses unsafe paths and cleans up", "[export]") {
+  test::TempDir out;
+  {
+    auto stage = exporter::Staging::create(out.path(), "run-1");
+    REQUIRE(stage.ok());
+    CHECK_FALSE(stage->add("../escape.txt", "x").ok());
+    CHECK_FALSE(stage->add("/abs.txt", "x").ok());
+    CHECK_FALSE(stage->add("a/./b.txt", "x").ok());
+    CHECK(stage->add("a/b.txt", "x").ok());
+  }
+  CHECK(fs::is_empty(out.path()));  // not committed: nothing remains
+  test::write_text(out / "file.txt", "x");
+  auto st = exporter::ensure_writable_dir(out / "file.txt/sub", "output");
+  REQUIRE_FALSE(st.ok());
+  CHECK_THAT(st.error().message, Catch::Contains("choose a folder"));
+}
+
+TEST_CASE("frequencies, matrix and co-occurrence", "[export]") {
+  std::vector<coder::Coding> c = {
+      {"d1", "", "d1.s0000", 0, 1, "x", "a", 1, "r", "", "", "", ""},
+      {"d1", "", "d1.s0000", 0, 1, "x", "b", 1, "r", "", "", "", ""},
+      {"d1", "", "d1.s0001", 0, 1, "x", "a", 1, "r", "", "", "", ""},
+      {"d2", "", "d2.s0000", 0, 1, "x", "a", 1, "r", "", "", "", ""},
+      {"d2", "", "d2.s0000", 0, 1, "x", "b", 1, "r", "", "", "", ""},
+      {"d2", "", "d2.s0000", 0, 1, "x", "c", 1, "r", "", "", "", ""},
+  };
+  auto freq = exporter::code_frequencies(c);
+  CHECK(freq["a"].codings == 3);
+  CHECK(freq["a"].segments == 3);
+  CHECK(freq["a"].documents == 2);
+  CHECK(exporter::code_matrix(c)["d2"]["c"] == 1);
+  auto pairs = exporter::code_cooccurrence(c);
+  REQUIRE(pairs.size() == 3);
+  CHECK(pairs[0].first == "a");
+  CHECK(pairs[0].second == "b");
+  CHECK(pairs[0].segments == 2);
+}
+
+TEST_CASE("case attributes CSV", "[export]") {
+  auto cases = exporter::parse_case_attributes("document,role,age_band\ninterviews/p01.txt,nurse,30-39\n");
+  REQUIRE(cases.ok());
+  CHECK((*cases)["interviews/p01.txt"]["role"] == "nurse");
+  CHECK_THAT(exporter::parse_case_attributes("role\nx\n").error().message, Catch::Contains("no \"document\" column"));
+  CHECK_THAT(exporter::parse_case_attributes("document,role\na\n").error().message, Catch::Contains("row 2"));
+}
+
+TEST_CASE("markdown escaping", "[export]") {
+  CHECK(exporter::md::escape("a*b_[c](d) <x> | #") == "a\\*b\\_\\[c\\](d) \\<x\\> \\| \\#");
+  CHECK(exporter::md::escape_inline("a\nb") == "a b");
+  CHECK(exporter::md::blockquote("a\nb") == "> a\n> b\n");
+}
