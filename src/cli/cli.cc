@@ -92,7 +92,7 @@ int verify(const std::string& log, const std::vector<std::string>& key_files, bo
   auto report = runlog::verify_log_file(log, keys, options);
   if (!report) {
     std::fprintf(stderr, "cqda verify: %s\n", report.error().message.c_str());
-    return kExitFailure;
+    return kExitUsage;
   }
   if (!report->ok) {
     std::printf("%s: NOT intact: %s\n", log.c_str(), report->reason.c_str());

@@ -1,10 +1,9 @@
 #include "pipeline/run.h"
 
-#include <sodium.h>
-
 #include <chrono>
 #include <ctime>
 #include <map>
+#include <set>
 
 #include "anonymize/anonymizer.h"
 #include "anonymize/roster.h"
@@ -18,9 +17,11 @@
 #include "ingest/input_root.h"
 #include "ingest/load.h"
 #include "pipeline/exit_codes.h"
+#include "pipeline/path_pseudonyms.h"
 #include "pipeline/progress.h"
 #include "policy/policy.h"
 #include "runlog/keys.h"
+#include "runlog/record.h"
 #include "runlog/writer.h"
 
 #ifndef CQDA_VERSION
@@ -43,19 +44,6 @@ std::string utc_now() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
-}
-
-// "20261124T021500Z-3f9a2c1b": sortable by time, unique by 32 random bits.
-std::string new_run_id() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-  std::uint8_t random[4];
-  randombytes_buf(random, sizeof random);
-  return std::string(stamp) + "-" + to_hex(random, sizeof random);
 }
 
 // True when `inner` is `outer` or lies below it (after resolving both).
@@ -171,7 +159,7 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   if (auto st = exporter::ensure_writable_dir(o.cache, "cache"); !st) return fail(kExitOutput, st.error().message);
 
   // 2. The run log: every later step is recorded, failures included.
-  const std::string run_id = new_run_id();
+  const std::string run_id = runlog::new_run_id(std::chrono::system_clock::now());
   auto log_path = runlog::make_run_log_dir(o.output, run_id);
   if (!log_path) return fail(kExitOutput, log_path.error().message);
   auto log_result = runlog::RunLogWriter::create(*log_path, run_id, config.signing_key ? &*config.signing_key : nullptr);
@@ -214,6 +202,17 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   anonymize::Gazetteer gazetteer = anon_policy.names.gazetteer ? anonymize::Gazetteer::bundled() : anonymize::Gazetteer();
   anonymize::Anonymizer anonymizer(anon_policy, config.roster, std::move(gazetteer), *vault);
   const bool anonymize_exports = anon_policy.apply_to.count(policy::Destination::kExport) > 0;
+  PathPseudonyms path_pseudonyms(config.roster, anonymizer);
+  // Paths leave the reader in reports and the run log; the real path is kept only as a hash.
+  auto exported_path = [&](const std::string& path) {
+    return anonymize_exports ? path_pseudonyms.pseudonymize(path) : path;
+  };
+  exporter::CaseAttributes cases;
+  for (const auto& [path, attributes] : config.cases) {
+    auto& out_attributes = cases[exported_path(path)];
+    for (const auto& [key, value] : attributes)
+      out_attributes[key] = anonymize_exports ? anonymizer.anonymize(value).text : value;
+  }
 
   // 4. Ingest, segment and anonymize every accepted input.
   auto root = ingest::InputRoot::open(o.input.string());
@@ -222,27 +221,46 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   Corpus corpus;
   for (const auto& r : scan.refused) {
     std::string reason(ingest::refusal_reason_name(r.reason));
-    corpus.refused.push_back({r.relative_path, reason + (r.detail.empty() ? "" : ": " + r.detail)});
-    record("input_refused", {{"path", r.relative_path}, {"reason", reason}, {"detail", r.detail}});
+    std::string path = exported_path(r.relative_path);
+    corpus.refused.push_back({path, reason});
+    record("input_refused", {{"path", path}, {"path_sha256", sha256_hex(r.relative_path)}, {"reason", reason}});
   }
   Progress progress(scan.accepted.size(), o.progress);
-  for (const auto& path : scan.accepted) {
-    auto raw = root->read(path, config.policy.paths);
+  std::set<std::string> used_ids;
+  for (const auto& real_path : scan.accepted) {
+    const std::string path = exported_path(real_path);
+    const std::string path_sha256 = sha256_hex(real_path);
+    // Error messages name the real path; only its pseudonymized form may leave.
+    auto scrub = [&](const std::string& message) {
+      std::string out = message;
+      for (std::size_t at = out.find(real_path); at != std::string::npos; at = out.find(real_path, at + path.size())) {
+        out.replace(at, real_path.size(), path);
+      }
+      return out;
+    };
+    auto raw = root->read(real_path, config.policy.paths);
     if (!raw) {
-      corpus.skipped.push_back({path, raw.error().message});
-      record("input_skipped", {{"path", path}, {"error", raw.error().message}});
+      corpus.skipped.push_back({path, scrub(raw.error().message)});
+      record("input_skipped", {{"path", path}, {"path_sha256", path_sha256}, {"error", scrub(raw.error().message)}});
       progress.advance(0);
       continue;
     }
     auto document = ingest::load_document(*raw, config.policy.paths);
     std::string sha = sha256_hex(raw->bytes);
     if (!document) {
-      corpus.skipped.push_back({path, document.error().message});
-      record("input_skipped", {{"path", path}, {"sha256", sha}, {"bytes", raw->bytes.size()}, {"error", document.error().message}});
+      corpus.skipped.push_back({path, scrub(document.error().message)});
+      record("input_skipped", {{"path", path}, {"path_sha256", path_sha256}, {"sha256", sha},
+                               {"bytes", raw->bytes.size()}, {"error", scrub(document.error().message)}});
       progress.advance(raw->bytes.size());
       continue;
     }
-    record("input", {{"path", path}, {"sha256", document->sha256}, {"bytes", document->raw_bytes},
+    document->relative_path = path;
+    document->id = document_id_for_path(path);
+    // Ids must be unique: "a-b.txt" and "a_b.txt" share a slug; inputs come in sorted order,
+    // so the suffix is stable across runs.
+    for (int n = 2; !used_ids.insert(document->id).second; ++n) document->id = document_id_for_path(path) + "-" + std::to_string(n);
+    number_segments(*document);
+    record("input", {{"path", path}, {"path_sha256", path_sha256}, {"sha256", document->sha256}, {"bytes", document->raw_bytes},
                      {"format", format_name(document->format)}, {"document_id", document->id},
                      {"segments", document->segments.size()}});
     if (anonymize_exports) anonymize::anonymize_document(*document, anonymizer, corpus.anonymization_counts);
@@ -283,7 +301,7 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   input.anonymization_counts = corpus.anonymization_counts;
   input.skipped = corpus.skipped;
   input.refused = corpus.refused;
-  input.cases = config.cases;
+  input.cases = std::move(cases);
   input.run_id = run_id;
   input.generated_at = utc_now();
   input.tool_version = tool_version();
