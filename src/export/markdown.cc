@@ -5,11 +5,17 @@ namespace cqda::exporter::md {
 std::string escape(std::string_view text) {
   std::string out;
   out.reserve(text.size() + text.size() / 16);
+  bool line_start = true;
   for (char c : text) {
+    bool at_line_start = line_start;
+    line_start = c == '\n';
     switch (c) {
-      case '\\': case '`': case '*': case '_': case '[': case ']': case '<': case '>':
-      case '|': case '#': case '!': case '~': case '{': case '}':
+      case '\\': case '`': case '*': case '_': case '[': case ']': case '<': case '>': case '|':
         out.push_back('\\');
+        out.push_back(c);
+        break;
+      case '#': case '-': case '+': case '=':  // headings, lists and rules only at a line start
+        if (at_line_start) out.push_back('\\');
         out.push_back(c);
         break;
       case '&':

@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "ingest/glob.h"
+#include "policy/glob.h"
 
 namespace cqda::ingest {
 namespace {
@@ -81,7 +81,7 @@ std::optional<DocumentFormat> format_of(std::string_view path) {
 
 bool matches_any(const std::vector<std::string>& globs, std::string_view path) {
   return std::any_of(globs.begin(), globs.end(),
-                     [&](const std::string& glob) { return glob_match(glob, path); });
+                     [&](const std::string& glob) { return policy::glob_match(glob, path); });
 }
 
 std::string_view file_kind(mode_t mode) {

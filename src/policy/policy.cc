@@ -8,6 +8,7 @@
 
 #include "common/files.h"
 #include "common/hash.h"
+#include "policy/glob.h"
 #include "resources/resources.h"
 
 namespace cqda::policy {
@@ -76,6 +77,13 @@ bool is_loopback_host(std::string_view host) {
 
 // Rules a JSON Schema cannot express. Appends violations with their pointers.
 void check_semantics(const Json& doc, std::vector<SchemaViolation>& violations) {
+  for (const char* list : {"include", "exclude"}) {
+    if (!doc["paths"].contains(list)) continue;
+    for (std::size_t i = 0; i < doc["paths"][list].size(); ++i) {
+      if (auto problem = glob_syntax_error(doc["paths"][list][i].get<std::string>()))
+        violations.push_back({"/paths/" + std::string(list) + "/" + std::to_string(i), *problem});
+    }
+  }
   const Json& anon = doc["anonymization"];
   if (anon.contains("custom_patterns")) {
     for (std::size_t i = 0; i < anon["custom_patterns"].size(); ++i) {

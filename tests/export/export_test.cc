@@ -180,7 +180,8 @@ TEST_CASE("case attributes CSV", "[export]") {
 }
 
 TEST_CASE("markdown escaping", "[export]") {
-  CHECK(exporter::md::escape("a*b_[c](d) <x> | #") == "a\\*b\\_\\[c\\](d) \\<x\\> \\| \\#");
+  CHECK(exporter::md::escape("a*b_[c](d) <x> | # !") == "a\\*b\\_\\[c\\](d) \\<x\\> \\| # !");
+  CHECK(exporter::md::escape("# h\n- item") == "\\# h\n\\- item");
   CHECK(exporter::md::escape_inline("a\nb") == "a b");
   CHECK(exporter::md::blockquote("a\nb") == "> a\n> b\n");
 }

@@ -103,6 +103,11 @@ TEST_CASE("policy rules that a schema cannot express are checked", "[policy]") {
     REQUIRE(p.ok());
     CHECK(p->egress.endpoints.at(0).allow_private);
   }
+  SECTION("a malformed glob") {
+    auto p = policy::load_policy_text(with("\"exclude\": []", "\"exclude\": [\"drafts/[abc\"]"), "p");
+    REQUIRE_FALSE(p.ok());
+    CHECK_THAT(p.error().message, Catch::Contains("/paths/exclude/0"));
+  }
   SECTION("following symlinks cannot be switched on") {
     auto p = policy::load_policy_text(with("\"follow_symlinks\": false", "\"follow_symlinks\": true"), "p");
     REQUIRE_FALSE(p.ok());

@@ -1,10 +1,10 @@
-#include "ingest/glob.h"
+#include "policy/glob.h"
 
 #include <catch2/catch.hpp>
 #include <chrono>
 
-using cqda::ingest::glob_match;
-using cqda::ingest::glob_syntax_error;
+using cqda::policy::glob_match;
+using cqda::policy::glob_syntax_error;
 
 TEST_CASE("star stays within one component", "[glob]") {
   CHECK(glob_match("*.txt", "a.txt"));

@@ -18,7 +18,7 @@
 #include <string>
 #include <string_view>
 
-namespace cqda::ingest {
+namespace cqda::policy {
 
 bool glob_match(std::string_view pattern, std::string_view path);
 
@@ -26,4 +26,4 @@ bool glob_match(std::string_view pattern, std::string_view path);
 // a trailing backslash), or nullopt. Policy validation reports these.
 std::optional<std::string> glob_syntax_error(std::string_view pattern);
 
-}  // namespace cqda::ingest
+}  // namespace cqda::policy

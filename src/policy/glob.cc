@@ -1,9 +1,9 @@
-#include "ingest/glob.h"
+#include "policy/glob.h"
 
 #include <cstdint>
 #include <vector>
 
-namespace cqda::ingest {
+namespace cqda::policy {
 namespace {
 
 using CodePoints = std::u32string;
@@ -199,4 +199,4 @@ std::optional<std::string> glob_syntax_error(std::string_view pattern) {
   return std::nullopt;
 }
 
-}  // namespace cqda::ingest
+}  // namespace cqda::policy
