@@ -6,7 +6,11 @@
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
+#include <re2/re2.h>
+
 #include <algorithm>
+#include <map>
+#include <stdexcept>
 
 namespace cqda {
 
@@ -79,49 +83,159 @@ std::string to_pointer(const std::vector<std::string>& context) {
       if (token.size() >= 2 && token.front() == '"' && token.back() == '"')
         token = token.substr(1, token.size() - 2);
     }
-    std::string escaped;
-    for (char c : token) {
-      if (c == '~') escaped += "~0";
-      else if (c == '/') escaped += "~1";
-      else escaped += c;
-    }
-    pointer += "/" + escaped;
+    pointer += "/" + escape_pointer_token(token);
   }
   return pointer;
 }
 
+// nlohmann::ordered_json -> nlohmann::json, which valijson's adapter takes, without the
+// cost of serializing and reparsing.
+nlohmann::json to_plain(const Json& in) {
+  switch (in.type()) {
+    case Json::value_t::object: {
+      nlohmann::json out = nlohmann::json::object();
+      for (auto it = in.begin(); it != in.end(); ++it) out[it.key()] = to_plain(it.value());
+      return out;
+    }
+    case Json::value_t::array: {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& item : in) out.push_back(to_plain(item));
+      return out;
+    }
+    case Json::value_t::string: return in.get<std::string>();
+    case Json::value_t::boolean: return in.get<bool>();
+    case Json::value_t::number_integer: return in.get<std::int64_t>();
+    case Json::value_t::number_unsigned: return in.get<std::uint64_t>();
+    case Json::value_t::number_float: return in.get<double>();
+    default: return nullptr;
+  }
+}
+
+// A copy of the schema without `pattern` keywords (checked with RE2 instead).
+Json without_patterns(const Json& schema) {
+  if (schema.is_object()) {
+    Json out = Json::object();
+    for (auto it = schema.begin(); it != schema.end(); ++it) {
+      if (it.key() == "pattern" && it.value().is_string()) continue;
+      out[it.key()] = without_patterns(it.value());
+    }
+    return out;
+  }
+  if (schema.is_array()) {
+    Json out = Json::array();
+    for (const auto& item : schema) out.push_back(without_patterns(item));
+    return out;
+  }
+  return schema;
+}
+
 }  // namespace
 
-std::vector<SchemaViolation> validate_against_schema(const Json& schema_json, const Json& instance) {
-  // valijson's adapter is written for nlohmann::json; convert the ordered variants.
-  const nlohmann::json schema_doc = nlohmann::json::parse(schema_json.dump());
-  const nlohmann::json instance_doc = nlohmann::json::parse(instance.dump());
+std::string escape_pointer_token(std::string_view token) {
+  std::string escaped;
+  for (char c : token) {
+    if (c == '~') escaped += "~0";
+    else if (c == '/') escaped += "~1";
+    else escaped += c;
+  }
+  return escaped;
+}
 
-  valijson::Schema schema;
-  valijson::SchemaParser parser;
-  valijson::adapters::NlohmannJsonAdapter schema_adapter(schema_doc);
-  parser.populateSchema(schema_adapter, schema);
+struct SchemaValidator::Impl {
+  Json schema;  // the original, with patterns
+  valijson::Schema compiled;
+  std::map<std::string, std::unique_ptr<RE2>> regexes;
 
+  const RE2& regex(const std::string& pattern) {
+    auto& slot = regexes[pattern];
+    if (!slot) {
+      RE2::Options options;
+      options.set_log_errors(false);
+      slot = std::make_unique<RE2>(pattern, options);
+      if (!slot->ok()) throw std::logic_error("schema pattern is not RE2: " + pattern);
+    }
+    return *slot;
+  }
+
+  const Json* resolve(const Json* node) const {
+    for (int hops = 0; node && node->is_object() && node->contains("$ref") && hops < 32; ++hops) {
+      const std::string ref = (*node)["$ref"].get<std::string>();
+      if (ref.rfind("#", 0) != 0) return nullptr;
+      Json::json_pointer pointer(ref.substr(1));
+      node = schema.contains(pointer) ? &schema.at(pointer) : nullptr;
+    }
+    return node;
+  }
+
+  void check_patterns(const Json* node, const Json& instance, const std::string& pointer,
+                      std::vector<SchemaViolation>& out) const {
+    node = resolve(node);
+    if (!node || !node->is_object()) return;
+    if (instance.is_string() && node->contains("pattern")) {
+      const std::string pattern = (*node)["pattern"].get<std::string>();
+      if (!RE2::PartialMatch(instance.get_ref<const std::string&>(), const_cast<Impl*>(this)->regex(pattern)))
+        out.push_back({pointer, "String does not match the pattern " + pattern});
+    } else if (instance.is_object()) {
+      const Json* properties = node->contains("properties") ? &(*node)["properties"] : nullptr;
+      const Json* additional = node->contains("additionalProperties") ? &(*node)["additionalProperties"] : nullptr;
+      for (auto it = instance.begin(); it != instance.end(); ++it) {
+        const Json* child = properties && properties->contains(it.key()) ? &(*properties)[it.key()] : additional;
+        if (child) check_patterns(child, it.value(), pointer + "/" + escape_pointer_token(it.key()), out);
+      }
+    } else if (instance.is_array() && node->contains("items") && (*node)["items"].is_object()) {
+      for (std::size_t i = 0; i < instance.size(); ++i)
+        check_patterns(&(*node)["items"], instance[i], pointer + "/" + std::to_string(i), out);
+    }
+  }
+};
+
+SchemaValidator::SchemaValidator(const Json& schema) : impl_(std::make_unique<Impl>()) {
+  impl_->schema = schema;
+  const nlohmann::json plain = to_plain(without_patterns(schema));
+  try {
+    valijson::SchemaParser parser;
+    valijson::adapters::NlohmannJsonAdapter adapter(plain);
+    parser.populateSchema(adapter, impl_->compiled);
+  } catch (const std::exception& e) {
+    throw std::logic_error(std::string("invalid JSON Schema: ") + e.what());
+  }
+}
+
+SchemaValidator::~SchemaValidator() = default;
+SchemaValidator::SchemaValidator(SchemaValidator&&) noexcept = default;
+SchemaValidator& SchemaValidator::operator=(SchemaValidator&&) noexcept = default;
+
+std::vector<SchemaViolation> SchemaValidator::validate(const Json& instance, std::string_view prefix) const {
+  const nlohmann::json plain = to_plain(instance);
   valijson::Validator validator;
   valijson::ValidationResults results;
-  valijson::adapters::NlohmannJsonAdapter instance_adapter(instance_doc);
-  validator.validate(schema, instance_adapter, &results);
+  valijson::adapters::NlohmannJsonAdapter adapter(plain);
+  validator.validate(impl_->compiled, adapter, &results);
 
   std::vector<SchemaViolation> violations;
   valijson::ValidationResults::Error error;
-  while (results.popError(error)) {
-    violations.push_back({to_pointer(error.context), error.description});
-  }
+  while (results.popError(error)) violations.push_back({std::string(prefix) + to_pointer(error.context), error.description});
   // valijson reports a failing subschema and then its container ("Failed to validate
-  // against schema associated with property name ..."); keep only the specific causes
-  // when there are any.
+  // against schema associated with property name ..."); keep only the specific causes.
   std::vector<SchemaViolation> specific;
   for (const auto& v : violations) {
     if (v.message.rfind("Failed to validate against schema associated with", 0) == 0) continue;
     if (v.message.rfind("Failed to validate item #", 0) == 0) continue;
     specific.push_back(v);
   }
-  return specific.empty() ? violations : specific;
+  if (specific.empty()) specific = std::move(violations);
+  impl_->check_patterns(&impl_->schema, instance, std::string(prefix), specific);
+  return specific;
+}
+
+SchemaValidator SchemaValidator::subschema(std::string_view schema_pointer) const {
+  Json sub = impl_->schema.at(Json::json_pointer(std::string(schema_pointer)));
+  if (impl_->schema.contains("definitions")) sub["definitions"] = impl_->schema["definitions"];
+  return SchemaValidator(sub);
+}
+
+std::vector<SchemaViolation> validate_against_schema(const Json& schema, const Json& instance) {
+  return SchemaValidator(schema).validate(instance);
 }
 
 std::string format_violations(const std::vector<SchemaViolation>& violations) {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,13 +28,41 @@ std::size_t json_nesting_depth(std::string_view text, std::size_t limit);
 // Parses `text` named `what` in messages (a file name or "request body").
 Result<Json> parse_json(std::string_view text, std::string_view what, const JsonLimits& limits);
 
+// "a/b~c" -> "a~1b~0c" (RFC 6901).
+std::string escape_pointer_token(std::string_view token);
+
 struct SchemaViolation {
   std::string pointer;  // JSON pointer into the instance, "" for the root
   std::string message;
 };
 
-// Validates `instance` against the JSON Schema `schema` and returns every violation.
-// A schema that valijson cannot load is a programming error and throws.
+// A compiled JSON Schema (draft 7, as valijson supports it). `pattern` constraints are
+// checked with RE2, not by valijson (whose std::regex is slow and recursive): the schema
+// given to valijson has them removed, and a second pass walks the instance along
+// `properties`, `additionalProperties`, `items` and local `$ref`s to apply them. Our schemas
+// use `pattern` only in those positions.
+class SchemaValidator {
+ public:
+  // A schema that cannot be loaded is a programming error and throws std::logic_error.
+  explicit SchemaValidator(const Json& schema);
+  ~SchemaValidator();
+  SchemaValidator(SchemaValidator&&) noexcept;
+  SchemaValidator& operator=(SchemaValidator&&) noexcept;
+
+  // Every violation; pointers are prefixed with `instance_pointer`.
+  std::vector<SchemaViolation> validate(const Json& instance, std::string_view instance_pointer = "") const;
+
+  // A validator for the subschema at `schema_pointer` (e.g. "/properties/codings/items"),
+  // keeping the root's `definitions` so local $refs still resolve: large arrays are then
+  // validated one item at a time.
+  SchemaValidator subschema(std::string_view schema_pointer) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Validates `instance` against `schema` (compiled for this call) and returns every violation.
 std::vector<SchemaViolation> validate_against_schema(const Json& schema, const Json& instance);
 
 // Formats violations one per line: "  /paths/max_file_bytes: value is below the minimum".

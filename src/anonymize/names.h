@@ -1,0 +1,92 @@
+// Finds person, place and organisation names in a line: first the roster (longest form
+// first), then people who are not on the roster, from the gazetteer and from context.
+//
+// The rules, in order (docs/ANONYMIZATION.md explains each with examples):
+//  * Roster forms of two words or more match in any case ("maria santos", "MARIA SANTOS").
+//    One-word forms (a first name, a surname, a one-word alias) match only Capitalized or
+//    ALL-CAPS tokens; if the word is also an ordinary word (ambiguous list, keep_words) it
+//    must not start a sentence unless context makes it a name; if it is a common word
+//    (months, weekdays, "The", "English", ...) it needs context.
+//  * Context: a title before it ("Dr.", "Mrs", "Sister"), a kinship or relationship word
+//    ("my sister Grace", "her friend Hope"), a verb of address ("called", "told", "talked
+//    to"), the next word being an unambiguous name ("Rose Kowalski"), or a speaker label.
+//  * Un-rostered: a Capitalized token that is a given name is a name, sentence-initial too;
+//    a surname alone is a name when it is not sentence-initial; an ambiguous word needs
+//    context; common words never are. After a title or a kinship word any Capitalized word
+//    that is not a common word is a name. A name extends over the following Capitalized
+//    words that are names or unknown words ("Joanna Kowalska").
+// Titles and kinship words stay in the text; only the name is replaced.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "anonymize/detection.h"
+#include "anonymize/gazetteer.h"
+#include "anonymize/roster.h"
+#include "anonymize/tokens.h"
+
+namespace cqda::anonymize {
+
+struct NameOptions {
+  bool persons = true;    // roster people and un-rostered names
+  bool places = true;     // roster places
+  bool orgs = true;       // roster organisations
+  bool gazetteer = true;  // un-rostered names from the gazetteer
+  bool context = true;    // titles, kinship words, verbs of address, speaker labels
+  std::vector<std::string> keep_words;  // ordinary words: names only with context
+};
+
+class NameFinder {
+ public:
+  NameFinder(const Roster& roster, const Gazetteer* gazetteer, NameOptions options);
+
+  // Appends the names in `line` (tokens = tokenize(line)); offsets are `base` + bytes.
+  // In speaker mode the line is a speaker label: every word that is not a role or common
+  // word ("Interviewer", "P03") is taken as part of a name.
+  void find(std::string_view line, const std::vector<Token>& tokens, std::size_t base,
+            bool speaker, std::vector<Detection>& out) const;
+
+ private:
+  struct PhraseToken {
+    std::string text;  // lowercase word, or the punctuation (U+2019 folded to ')
+    bool word = false;
+    bool space_before = false;
+  };
+  struct Phrase {
+    std::vector<PhraseToken> tokens;
+    policy::EntityType type = policy::EntityType::kPerson;
+    std::string canonical;
+    std::size_t words = 0;  // word tokens in `tokens`
+  };
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using WordSet = std::unordered_set<std::string, Hash, std::equal_to<>>;
+
+  class LineContext;
+
+  void add_phrase(std::string_view form, policy::EntityType type, std::string canonical);
+  // The roster phrase matching at token i, or -1; [compound_begin, end_token) is the span.
+  int match_roster(const LineContext& ctx, std::size_t i, std::size_t& compound_begin,
+                   std::size_t& end_token) const;
+  bool find_unrostered(const LineContext& ctx, std::size_t i, std::size_t& end_token) const;
+  bool find_speaker(const LineContext& ctx, std::size_t i, std::size_t& end_token) const;
+
+  std::vector<Phrase> phrases_;
+  std::unordered_map<std::string, std::vector<std::uint32_t>, Hash, std::equal_to<>> by_first_;
+  // Cheap pre-check before the hash lookup: first bytes and lengths of the first words.
+  std::array<bool, 256> first_byte_{};
+  std::size_t max_first_bytes_ = 0;
+  WordSet keep_words_;
+  const Gazetteer* gazetteer_;
+  NameOptions options_;
+};
+
+}  // namespace cqda::anonymize
