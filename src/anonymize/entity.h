@@ -1,6 +1,5 @@
-// Names, tags and actions for the entity types the anonymizer produces. The policy component
-// owns the public names (policy::entity_type_name); this table is the anonymizer's own copy so
-// the component builds and is tested on its own. Both must spell the names the same way.
+// Names, tags and actions for the entity types the anonymizer produces. Names and actions
+// come from the policy component; the redaction tags are the anonymizer's own.
 #pragma once
 
 #include <string>

@@ -67,6 +67,26 @@ const WordSet& common_words() {
   return set;
 }
 
+// Names that are also frequent ordinary English words, often capitalized at a sentence
+// start. A rostered one-word name in this list needs context; other rostered names do not.
+const WordSet& frequent_ordinary_words() {
+  static const WordSet set = make_set({
+      "will", "may", "hope", "grace", "rose", "mark", "bill", "frank", "joy", "faith", "summer",
+      "sunny", "pat", "young", "white", "black", "brown", "green", "gray", "grey", "chase", "baker",
+      "cook", "smith", "page", "hunter", "guy", "art", "dawn", "amber", "ruby", "iris", "ivy",
+      "lily", "june", "april", "august", "patience", "honor", "honour", "honey", "sky", "river",
+      "autumn", "holly", "heather", "daisy", "jack", "victor", "king", "bishop", "church",
+      "hall", "hill", "wood", "woods", "field", "fields", "long", "rich", "love", "star", "stone",
+      "price", "early", "major", "noble", "sterling", "hardy", "wise", "moody", "bliss", "sage",
+      "angel", "crystal", "destiny", "harmony", "justice", "liberty", "trinity", "charity",
+      "constance", "prudence", "mercy", "felicity", "serenity", "miles", "rock", "reed", "drew",
+      "carol", "don", "ray", "bob", "rob", "sue", "nick", "max", "mat", "bud", "buck", "cliff",
+      "dale", "dean", "glen", "gene", "jean", "lane", "lou", "mo", "penny", "robin", "sandy",
+      "will's", "wren", "wade", "winter", "spring", "storm", "rain", "fox", "wolf", "bear",
+  });
+  return set;
+}
+
 // Titles: the next Capitalized word is a name, and the title stays in the text.
 const WordSet& titles() {
   static const WordSet set = make_set({
@@ -362,8 +382,10 @@ int NameFinder::match_roster(const LineContext& ctx, std::size_t i, std::size_t&
       // One-word forms: case and ambiguity rules.
       const Shape shape = ctx.at(i).shape;
       const bool common = common_words().count(lower) > 0;
-      const bool ambiguous = keep_words_.count(lower) ||
-                             (gazetteer_ && (gazetteer_->lookup(lower) & Gazetteer::kAmbiguous));
+      // The researcher put this name on the roster, so a rare dictionary sense of it
+      // ("maria", "john") is no reason to leave it: only their own keep_words and words that
+      // are frequent in ordinary English ("Grace", "Baker") need context.
+      const bool ambiguous = keep_words_.count(lower) > 0 || frequent_ordinary_words().count(lower) > 0;
       if (phrase.type == EntityType::kPerson || common || ambiguous) {
         if (!capitalized(shape)) continue;
       }

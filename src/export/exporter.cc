@@ -1,6 +1,8 @@
 #include "export/exporter.h"
 
 #include <algorithm>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -16,19 +18,52 @@ namespace {
 constexpr std::size_t kExcerptsPerCode = 12;
 constexpr std::size_t kTopPairs = 15;
 
-const Json& embedded_schema(const std::string& name) {
-  static std::map<std::string, Json> cache;
-  auto it = cache.find(name);
-  if (it == cache.end()) it = cache.emplace(name, Json::parse(resources::get("schemas/" + name))).first;
-  return it->second;
+const SchemaValidator& validator(const std::string& schema) {
+  // Recursive: a subschema validator is made from its schema's validator.
+  static std::recursive_mutex mutex;
+  static std::map<std::string, std::unique_ptr<SchemaValidator>> cache;
+  std::lock_guard lock(mutex);
+  auto& slot = cache[schema];
+  if (!slot) {
+    auto slash = schema.find('#');
+    if (slash == std::string::npos) {
+      slot = std::make_unique<SchemaValidator>(Json::parse(resources::get("schemas/" + schema)));
+    } else {
+      slot = std::make_unique<SchemaValidator>(validator(schema.substr(0, slash)).subschema(schema.substr(slash + 1)));
+    }
+  }
+  return *slot;
+}
+
+Status validation_error(const std::string& file, const std::string& schema, const std::vector<SchemaViolation>& violations) {
+  return make_error("export " + file + " does not conform to schemas/" + schema + ":\n" +
+                    format_violations(violations) + "nothing was written");
 }
 
 // Validates `document` (to be written as `file`) against schemas/<schema>.
 Status validate_export(const std::string& file, const std::string& schema, const Json& document) {
-  auto violations = validate_against_schema(embedded_schema(schema), document);
+  auto violations = validator(schema).validate(document);
   if (violations.empty()) return {};
-  return make_error("export " + file + " does not conform to schemas/" + schema + ":\n" +
-                    format_violations(violations) + "nothing was written");
+  return validation_error(file, schema, violations);
+}
+
+std::map<std::string, std::vector<const coder::Coding*>> codings_by_document(const std::vector<coder::Coding>& codings) {
+  std::map<std::string, std::vector<const coder::Coding*>> out;
+  for (const auto& c : codings) out[c.document_id].push_back(&c);
+  return out;
+}
+
+Json coding_json(const coder::Coding& c, const policy::ExportPolicy& policy) {
+  Json j = {{"document_id", c.document_id}, {"document_sha256", c.document_sha256},
+            {"segment_id", c.segment_id},   {"start", c.start},
+            {"end", c.end},                 {"quote", policy.include_quotes ? c.quote : std::string("[quote excluded by policy]")},
+            {"code_id", c.code_id},         {"codebook_version", c.codebook_version},
+            {"coder", c.coder}};
+  if (!c.rationale.empty()) j["rationale"] = c.rationale;
+  if (!c.memo.empty() && policy.include_memos) j["memo"] = c.memo;
+  if (!c.prompt_hash.empty()) j["prompt_hash"] = c.prompt_hash;
+  if (!c.cache_key.empty()) j["cache_key"] = c.cache_key;
+  return j;
 }
 
 std::string code_label(const codebook::Codebook& book, const std::string& id) {
@@ -239,11 +274,10 @@ std::string render_report(const ExportInput& in) {
   return out.str();
 }
 
-std::string render_document_markdown(const Document& document, const std::vector<coder::Coding>& codings,
+std::string render_document_markdown(const Document& document, const std::vector<const coder::Coding*>& codings,
                                      const codebook::Codebook& codebook) {
   std::map<std::string, std::vector<const coder::Coding*>> by_segment;
-  for (const auto& c : codings)
-    if (c.document_id == document.id) by_segment[c.segment_id].push_back(&c);
+  for (const auto* c : codings) by_segment[c->segment_id].push_back(c);
   std::ostringstream out;
   out << "# " << md::escape_inline(document.relative_path) << "\n\n"
       << "- Document id: `" << document.id << "`\n- Format: " << format_name(document.format)
@@ -269,7 +303,7 @@ std::string render_document_markdown(const Document& document, const std::vector
   return out.str();
 }
 
-Json codings_json(const ExportInput& in) {
+Result<std::string> render_codings_json(const ExportInput& in) {
   Json out;
   out["format"] = "cqda-codings-v1";
   out["run_id"] = in.run_id;
@@ -291,19 +325,24 @@ Json codings_json(const ExportInput& in) {
     out["documents"].push_back(std::move(doc));
   }
   out["codings"] = Json::array();
-  for (const auto& c : *in.codings) {
-    Json j = {{"document_id", c.document_id}, {"document_sha256", c.document_sha256},
-              {"segment_id", c.segment_id},   {"start", c.start},
-              {"end", c.end},                 {"quote", in.policy->exports.include_quotes ? c.quote : std::string("[quote excluded by policy]")},
-              {"code_id", c.code_id},         {"codebook_version", c.codebook_version},
-              {"coder", c.coder}};
-    if (!c.rationale.empty()) j["rationale"] = c.rationale;
-    if (!c.memo.empty() && in.policy->exports.include_memos) j["memo"] = c.memo;
-    if (!c.prompt_hash.empty()) j["prompt_hash"] = c.prompt_hash;
-    if (!c.cache_key.empty()) j["cache_key"] = c.cache_key;
-    out["codings"].push_back(std::move(j));
+  if (auto st = validate_export("codings.json", "codings.schema.json", out); !st) return st.error();
+
+  // The envelope ends with `"codings": []`; splice the codings in one at a time.
+  std::string text = out.dump(2);
+  const std::string tail = "[]\n}";
+  if (text.size() < tail.size() || text.compare(text.size() - tail.size(), tail.size(), tail) != 0)
+    return make_error("codings.json: unexpected envelope layout");
+  text.resize(text.size() - tail.size());
+  text += "[";
+  const SchemaValidator& item = validator("codings.schema.json#/properties/codings/items");
+  for (std::size_t i = 0; i < in.codings->size(); ++i) {
+    Json j = coding_json((*in.codings)[i], in.policy->exports);
+    auto violations = item.validate(j, "/codings/" + std::to_string(i));
+    if (!violations.empty()) return validation_error("codings.json", "codings.schema.json", violations).error();
+    text += (i ? ",\n    " : "\n    ") + j.dump();
   }
-  return out;
+  text += in.codings->empty() ? "]\n}\n" : "\n  ]\n}\n";
+  return text;
 }
 
 std::string codings_csv(const ExportInput& in) {
@@ -332,10 +371,10 @@ Result<std::vector<ExportedFile>> write_exports(const std::filesystem::path& out
   auto add = [&](const std::string& path, std::string_view content) { return stage.add(path, content); };
 
   if (has(policy::ExportFormat::kJson)) {
-    Json codings = codings_json(in);
-    if (auto st = validate_export("codings.json", "codings.schema.json", codings); !st) return st.error();
+    auto codings = render_codings_json(in);
+    if (!codings) return codings.error();
     if (auto st = validate_export("codebook.json", "codebook.schema.json", in.codebook->document); !st) return st.error();
-    if (auto st = add("codings.json", codings.dump(2) + "\n"); !st) return st.error();
+    if (auto st = add("codings.json", *codings); !st) return st.error();
     if (auto st = add("codebook.json", in.codebook->document.dump(2) + "\n"); !st) return st.error();
   }
   if (has(policy::ExportFormat::kCsv)) {
@@ -343,8 +382,9 @@ Result<std::vector<ExportedFile>> write_exports(const std::filesystem::path& out
   }
   if (has(policy::ExportFormat::kMarkdown)) {
     if (auto st = add("report.md", render_report(in)); !st) return st.error();
+    auto by_document = codings_by_document(*in.codings);
     for (const auto& d : *in.documents) {
-      if (auto st = add("documents/" + d.id + ".md", render_document_markdown(d, *in.codings, *in.codebook)); !st)
+      if (auto st = add("documents/" + d.id + ".md", render_document_markdown(d, by_document[d.id], *in.codebook)); !st)
         return st.error();
     }
   }

@@ -51,9 +51,13 @@ Result<std::vector<ExportedFile>> write_exports(const std::filesystem::path& out
 
 // Individual renderers, exposed for tests and for the MCP export tool.
 std::string render_report(const ExportInput& input);
-std::string render_document_markdown(const Document& document, const std::vector<coder::Coding>& codings,
+// `codings` are the document's own, in any order.
+std::string render_document_markdown(const Document& document, const std::vector<const coder::Coding*>& codings,
                                      const codebook::Codebook& codebook);
-Json codings_json(const ExportInput& input);
+// codings.json, streamed: the envelope and each coding are validated against
+// schemas/codings.schema.json as they are written (one coding at a time keeps memory flat
+// for large corpora). Fails with the file, the JSON pointer and the rule.
+Result<std::string> render_codings_json(const ExportInput& input);
 std::string codings_csv(const ExportInput& input);
 
 // The path under anonymized/ for a document: text formats keep their name; others get

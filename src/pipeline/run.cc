@@ -123,6 +123,16 @@ Result<anonymize::VaultKey> vault_key_for(const RunOptions& o) {
   return anonymize::load_or_create_vault_key(keys / "vault.key");
 }
 
+// A coding's quote must be exactly the text at its span, and the span must lie inside the
+// segment it names. Checked on the segment's own text, so the cost is the segment's length.
+bool quote_matches(const coder::Coding& coding, const std::map<std::string_view, const Segment*>& segments) {
+  auto it = segments.find(coding.segment_id);
+  if (it == segments.end()) return false;
+  const Segment& s = *it->second;
+  if (coding.end <= coding.start || coding.start < s.start || coding.end > s.start + s.length) return false;
+  return utf8::substr(s.text, coding.start - s.start, coding.end - coding.start) == coding.quote;
+}
+
 // Everything the document loop produces.
 struct Corpus {
   std::vector<Document> documents;
@@ -279,13 +289,14 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   std::vector<coder::Coding> codings;
   std::size_t rejected = 0;
   for (const auto& document : corpus.documents) {
+    std::map<std::string_view, const Segment*> segments;
+    for (const auto& s : document.segments) segments.emplace(s.id, &s);
     for (auto& coding : coder->code_document(document)) {
-      if (coding.end <= coding.start ||
-          utf8::substr(document.text, coding.start, coding.end - coding.start) != coding.quote) {
+      if (quote_matches(coding, segments)) {
+        codings.push_back(std::move(coding));
+      } else {
         ++rejected;
-        continue;
       }
-      codings.push_back(std::move(coding));
     }
   }
   record("coding", {{"coder", coder::kOfflineCoderName}, {"codings", codings.size()}, {"rejected_quotes", rejected},

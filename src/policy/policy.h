@@ -60,7 +60,7 @@ struct CustomPattern {
 struct NameDetection {
   bool gazetteer = true;  // given names and surnames from the bundled name lists
   bool context = true;    // speaker labels, titles (Dr., Mrs.), kinship words ("my sister X")
-  std::vector<std::string> keep_words;  // never treated as names ("May", "Will", ...)
+  std::vector<std::string> keep_words;  // names only with strong context ("May", "Will", ...)
 };
 
 struct AnonymizationPolicy {

@@ -96,6 +96,14 @@ TEST_CASE("roster ambiguity: a part shared by two people, an ordinary-word surna
   CHECK(f.run("my sister Grace") == "my sister " + baker);
 }
 
+TEST_CASE("a rostered name with a rare dictionary sense is replaced at a sentence start") {
+  Fixture f(policy_with(Action::kPseudonymize), "name,aliases,type\nMaria Santos,,person\nJohn Adeyemi,,person\n");
+  const std::string maria = f.run("Maria Santos"), john = f.run("John Adeyemi");
+  CHECK(f.run("Maria explained the rota.") == maria + " explained the rota.");
+  CHECK(f.run("Maria. Five years.") == maria + ". Five years.");
+  CHECK(f.run("John's case is a classic.") == john + "'s case is a classic.");
+}
+
 TEST_CASE("roster-chosen pseudonyms") {
   Fixture f(policy_with(Action::kPseudonymize), "name,aliases,type,pseudonym\nMaria Santos,Mimi,person,Ana\n");
   CHECK(f.run("Maria and Mimi and Maria Santos") == "Ana and Ana and Ana");

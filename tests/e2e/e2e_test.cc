@@ -119,7 +119,7 @@ TEST_CASE("cqda run on the example corpus writes signed, valid, anonymized outpu
       bool leaked = false;
       for (const auto& [path, content] : files)
         if (contains_word(content, value) || contains_word(path, value)) leaked = true;
-      if (is_name && !rostered) {
+      if (type == "person" && !rostered) {
         ++unrostered;
         unrostered_leaked += leaked;
         continue;
@@ -128,10 +128,12 @@ TEST_CASE("cqda run on the example corpus writes signed, valid, anonymized outpu
     }
     INFO("leaked: " << Json(leaks).dump());
     CHECK(leaks.empty());
-    // Names that are not on the roster are found by the gazetteer and context rules; most,
-    // not all, are caught (docs/ANONYMIZATION.md says which are missed).
-    INFO("un-rostered names leaked: " << unrostered_leaked << " of " << unrostered);
-    CHECK(unrostered_leaked * 4 <= unrostered);
+    // People who are not on the roster are found by the gazetteer and context rules; most,
+    // not all, are caught. Places and organisations are found only from the roster
+    // (docs/ANONYMIZATION.md lists what is missed).
+    INFO("un-rostered people leaked: " << unrostered_leaked << " of " << unrostered);
+    CHECK(unrostered > 10);
+    CHECK(unrostered_leaked * 5 <= unrostered);
   }
 
   SECTION("ordinary words that look like names survive") {
