@@ -1,6 +1,7 @@
 #include "pipeline/run.h"
 
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <map>
 #include <set>
@@ -133,6 +134,18 @@ bool quote_matches(const coder::Coding& coding, const std::map<std::string_view,
   return utf8::substr(s.text, coding.start - s.start, coding.end - coding.start) == coding.quote;
 }
 
+// Wall time per stage, reported in the run log's run_end record.
+struct Stages {
+  std::chrono::steady_clock::duration ingest{}, anonymize{}, code{}, exported{};
+  Json to_json() const {
+    auto seconds = [](std::chrono::steady_clock::duration d) {
+      return std::round(std::chrono::duration<double>(d).count() * 1000) / 1000;
+    };
+    return {{"ingest", seconds(ingest)}, {"anonymize", seconds(anonymize)}, {"code", seconds(code)},
+            {"export", seconds(exported)}};
+  }
+};
+
 // Everything the document loop produces.
 struct Corpus {
   std::vector<Document> documents;
@@ -236,6 +249,8 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
     record("input_refused", {{"path", path}, {"path_sha256", sha256_hex(r.relative_path)}, {"reason", reason}});
   }
   Progress progress(scan.accepted.size(), o.progress);
+  Stages stages;
+  const auto run_start = std::chrono::steady_clock::now();
   std::set<std::string> used_ids;
   for (const auto& real_path : scan.accepted) {
     const std::string path = exported_path(real_path);
@@ -273,7 +288,9 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
     record("input", {{"path", path}, {"path_sha256", path_sha256}, {"sha256", document->sha256}, {"bytes", document->raw_bytes},
                      {"format", format_name(document->format)}, {"document_id", document->id},
                      {"segments", document->segments.size()}});
+    auto anonymize_start = std::chrono::steady_clock::now();
     if (anonymize_exports) anonymize::anonymize_document(*document, anonymizer, corpus.anonymization_counts);
+    stages.anonymize += std::chrono::steady_clock::now() - anonymize_start;
     corpus.bytes += raw->bytes.size();
     corpus.documents.push_back(std::move(document).value());
     progress.advance(raw->bytes.size());
@@ -284,6 +301,8 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
     return finish(fail(kExitOutput, "cannot save the pseudonym vault: " + st.error().message), "vault save");
 
   // 5. Code with the offline rules, then check every quote against the text it claims.
+  stages.ingest = std::chrono::steady_clock::now() - run_start - stages.anonymize;
+  auto coding_start = std::chrono::steady_clock::now();
   auto coder = coder::OfflineCoder::create(config.codebook);
   if (!coder) return finish(fail(kExitUsage, coder.error().message), "coder");
   std::vector<coder::Coding> codings;
@@ -299,6 +318,7 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
       }
     }
   }
+  stages.code = std::chrono::steady_clock::now() - coding_start;
   record("coding", {{"coder", coder::kOfflineCoderName}, {"codings", codings.size()}, {"rejected_quotes", rejected},
                     {"codebook_version", config.codebook.version}});
 
@@ -316,7 +336,9 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   input.run_id = run_id;
   input.generated_at = utc_now();
   input.tool_version = tool_version();
+  auto export_start = std::chrono::steady_clock::now();
   auto exported = exporter::write_exports(o.output, input);
+  stages.exported = std::chrono::steady_clock::now() - export_start;
   if (!exported) {
     record("export_failed", {{"error", exported.error().message}});
     return finish(fail(kExitOutput, exported.error().message), "export failed");
@@ -342,6 +364,7 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   if (!corpus.skipped.empty())
     std::fprintf(out, "  %zu input files could not be processed (exit code %d); fix or remove them and run again\n",
                  corpus.skipped.size(), kExitInputsSkipped);
+  record("timing", {{"seconds", stages.to_json()}, {"input_bytes", corpus.bytes}});
   return finish(code, code == kExitOk ? "ok" : "inputs skipped");
 }
 
