@@ -1,6 +1,7 @@
 #include "export/exporter.h"
 
 #include <algorithm>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -370,13 +371,16 @@ Result<std::vector<ExportedFile>> write_exports(const std::filesystem::path& out
   Staging& stage = *staging;
   auto add = [&](const std::string& path, std::string_view content) { return stage.add(path, content); };
 
-  if (has(policy::ExportFormat::kJson)) {
-    auto codings = render_codings_json(in);
-    if (!codings) return codings.error();
-    if (auto st = validate_export("codebook.json", "codebook.schema.json", in.codebook->document); !st) return st.error();
-    if (auto st = add("codings.json", *codings); !st) return st.error();
-    if (auto st = add("codebook.json", in.codebook->document.dump(2) + "\n"); !st) return st.error();
-  }
+  // codings.json is the largest output and independent of the rest: render and validate it
+  // on a second thread while the Markdown and text files are written here.
+  std::future<Result<std::string>> codings_json;
+  if (has(policy::ExportFormat::kJson)) codings_json = std::async(std::launch::async, [&] { return render_codings_json(in); });
+  // Joins the worker on every path out of this function.
+  struct Join {
+    std::future<Result<std::string>>& f;
+    ~Join() { if (f.valid()) f.wait(); }
+  } join{codings_json};
+
   if (has(policy::ExportFormat::kCsv)) {
     if (auto st = add("codings.csv", codings_csv(in)); !st) return st.error();
   }
@@ -392,6 +396,13 @@ Result<std::vector<ExportedFile>> write_exports(const std::filesystem::path& out
     for (const auto& d : *in.documents) {
       if (auto st = add("anonymized/" + anonymized_text_path(d), d.text + "\n"); !st) return st.error();
     }
+  }
+  if (codings_json.valid()) {
+    auto codings = codings_json.get();
+    if (!codings) return codings.error();
+    if (auto st = validate_export("codebook.json", "codebook.schema.json", in.codebook->document); !st) return st.error();
+    if (auto st = add("codings.json", *codings); !st) return st.error();
+    if (auto st = add("codebook.json", in.codebook->document.dump(2) + "\n"); !st) return st.error();
   }
   // The manifest lists every file above; it is written last and validated like the rest.
   Json manifest = {{"format", "cqda-manifest-v1"}, {"run_id", in.run_id}, {"generated_at", in.generated_at},

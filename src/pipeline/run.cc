@@ -3,7 +3,9 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <algorithm>
 #include <map>
+#include <thread>
 #include <set>
 
 #include "anonymize/anonymizer.h"
@@ -17,6 +19,7 @@
 #include "export/exporter.h"
 #include "ingest/input_root.h"
 #include "ingest/load.h"
+#include "pipeline/documents.h"
 #include "pipeline/exit_codes.h"
 #include "pipeline/path_pseudonyms.h"
 #include "pipeline/progress.h"
@@ -124,25 +127,16 @@ Result<anonymize::VaultKey> vault_key_for(const RunOptions& o) {
   return anonymize::load_or_create_vault_key(keys / "vault.key");
 }
 
-// A coding's quote must be exactly the text at its span, and the span must lie inside the
-// segment it names. Checked on the segment's own text, so the cost is the segment's length.
-bool quote_matches(const coder::Coding& coding, const std::map<std::string_view, const Segment*>& segments) {
-  auto it = segments.find(coding.segment_id);
-  if (it == segments.end()) return false;
-  const Segment& s = *it->second;
-  if (coding.end <= coding.start || coding.start < s.start || coding.end > s.start + s.length) return false;
-  return utf8::substr(s.text, coding.start - s.start, coding.end - coding.start) == coding.quote;
-}
-
-// Wall time per stage, reported in the run log's run_end record.
+// Time per stage, reported in the run log's timing record: wall time for the document
+// stage and the export, thread time summed over the workers for anonymizing and coding.
 struct Stages {
-  std::chrono::steady_clock::duration ingest{}, anonymize{}, code{}, exported{};
+  std::chrono::steady_clock::duration documents{}, anonymize{}, code{}, exported{};
   Json to_json() const {
     auto seconds = [](std::chrono::steady_clock::duration d) {
       return std::round(std::chrono::duration<double>(d).count() * 1000) / 1000;
     };
-    return {{"ingest", seconds(ingest)}, {"anonymize", seconds(anonymize)}, {"code", seconds(code)},
-            {"export", seconds(exported)}};
+    return {{"documents_wall", seconds(documents)}, {"anonymize_thread", seconds(anonymize)},
+            {"code_thread", seconds(code)}, {"export_wall", seconds(exported)}};
   }
 };
 
@@ -237,7 +231,7 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
       out_attributes[key] = anonymize_exports ? anonymizer.anonymize(value).text : value;
   }
 
-  // 4. Ingest, segment and anonymize every accepted input.
+  // 4. Find the inputs; record what the path policy refuses.
   auto root = ingest::InputRoot::open(o.input.string());
   if (!root) return finish(fail(kExitUsage, root.error().message), "input root");
   ingest::ScanResult scan = root->scan(config.policy.paths);
@@ -248,77 +242,56 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
     corpus.refused.push_back({path, reason});
     record("input_refused", {{"path", path}, {"path_sha256", sha256_hex(r.relative_path)}, {"reason", reason}});
   }
-  Progress progress(scan.accepted.size(), o.progress);
-  Stages stages;
-  const auto run_start = std::chrono::steady_clock::now();
+  // Ids must be unique: "a-b.txt" and "a_b.txt" share a slug; inputs come in sorted order,
+  // so the suffix is stable across runs.
+  std::vector<DocumentJob> jobs;
   std::set<std::string> used_ids;
   for (const auto& real_path : scan.accepted) {
-    const std::string path = exported_path(real_path);
-    const std::string path_sha256 = sha256_hex(real_path);
-    // Error messages name the real path; only its pseudonymized form may leave.
-    auto scrub = [&](const std::string& message) {
-      std::string out = message;
-      for (std::size_t at = out.find(real_path); at != std::string::npos; at = out.find(real_path, at + path.size())) {
-        out.replace(at, real_path.size(), path);
-      }
-      return out;
-    };
-    auto raw = root->read(real_path, config.policy.paths);
-    if (!raw) {
-      corpus.skipped.push_back({path, scrub(raw.error().message)});
-      record("input_skipped", {{"path", path}, {"path_sha256", path_sha256}, {"error", scrub(raw.error().message)}});
-      progress.advance(0);
-      continue;
-    }
-    auto document = ingest::load_document(*raw, config.policy.paths);
-    std::string sha = sha256_hex(raw->bytes);
-    if (!document) {
-      corpus.skipped.push_back({path, scrub(document.error().message)});
-      record("input_skipped", {{"path", path}, {"path_sha256", path_sha256}, {"sha256", sha},
-                               {"bytes", raw->bytes.size()}, {"error", scrub(document.error().message)}});
-      progress.advance(raw->bytes.size());
-      continue;
-    }
-    document->relative_path = path;
-    document->id = document_id_for_path(path);
-    // Ids must be unique: "a-b.txt" and "a_b.txt" share a slug; inputs come in sorted order,
-    // so the suffix is stable across runs.
-    for (int n = 2; !used_ids.insert(document->id).second; ++n) document->id = document_id_for_path(path) + "-" + std::to_string(n);
-    number_segments(*document);
-    record("input", {{"path", path}, {"path_sha256", path_sha256}, {"sha256", document->sha256}, {"bytes", document->raw_bytes},
-                     {"format", format_name(document->format)}, {"document_id", document->id},
-                     {"segments", document->segments.size()}});
-    auto anonymize_start = std::chrono::steady_clock::now();
-    if (anonymize_exports) anonymize::anonymize_document(*document, anonymizer, corpus.anonymization_counts);
-    stages.anonymize += std::chrono::steady_clock::now() - anonymize_start;
-    corpus.bytes += raw->bytes.size();
-    corpus.documents.push_back(std::move(document).value());
-    progress.advance(raw->bytes.size());
+    DocumentJob job{real_path, exported_path(real_path), ""};
+    job.id = document_id_for_path(job.path);
+    for (int n = 2; !used_ids.insert(job.id).second; ++n) job.id = document_id_for_path(job.path) + "-" + std::to_string(n);
+    jobs.push_back(std::move(job));
   }
+  auto coder = coder::OfflineCoder::create(config.codebook);
+  if (!coder) return finish(fail(kExitUsage, coder.error().message), "coder");
+
+  // 5. Read, segment, anonymize and code every document; record each in input order.
+  Progress progress(jobs.size(), o.progress);
+  Stages stages;
+  const auto documents_start = std::chrono::steady_clock::now();
+  std::vector<coder::Coding> codings;
+  std::size_t rejected = 0;
+  DocumentContext context{&*root, &config.policy.paths, anonymize_exports ? &anonymizer : nullptr, &*coder};
+  const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+  process_documents(context, jobs, threads, [&](const DocumentJob& job, DocumentResult&& r) {
+    const std::string path_sha256 = sha256_hex(job.real_path);
+    stages.anonymize += r.anonymize_time;
+    stages.code += r.code_time;
+    progress.advance(r.raw_bytes);
+    if (!r.document) {
+      corpus.skipped.push_back({job.path, r.error});
+      Json data = {{"path", job.path}, {"path_sha256", path_sha256}, {"error", r.error}};
+      if (!r.raw_sha256.empty()) {
+        data["sha256"] = r.raw_sha256;
+        data["bytes"] = r.raw_bytes;
+      }
+      record("input_skipped", data);
+      return;
+    }
+    const Document& d = *r.document;
+    record("input", {{"path", job.path}, {"path_sha256", path_sha256}, {"sha256", d.sha256}, {"bytes", d.raw_bytes},
+                     {"format", format_name(d.format)}, {"document_id", d.id}, {"segments", d.segments.size()}});
+    for (const auto& [type, n] : r.anonymization_counts) corpus.anonymization_counts[type] += n;
+    corpus.bytes += r.raw_bytes;
+    corpus.documents.push_back(std::move(*r.document));
+    rejected += r.rejected_quotes;
+    codings.insert(codings.end(), std::make_move_iterator(r.codings.begin()), std::make_move_iterator(r.codings.end()));
+  });
   progress.finish();
+  stages.documents = std::chrono::steady_clock::now() - documents_start;
   record("anonymization", {{"applied", anonymize_exports}, {"counts", counts_json(corpus.anonymization_counts)}});
   if (auto st = vault->save(); !st)
     return finish(fail(kExitOutput, "cannot save the pseudonym vault: " + st.error().message), "vault save");
-
-  // 5. Code with the offline rules, then check every quote against the text it claims.
-  stages.ingest = std::chrono::steady_clock::now() - run_start - stages.anonymize;
-  auto coding_start = std::chrono::steady_clock::now();
-  auto coder = coder::OfflineCoder::create(config.codebook);
-  if (!coder) return finish(fail(kExitUsage, coder.error().message), "coder");
-  std::vector<coder::Coding> codings;
-  std::size_t rejected = 0;
-  for (const auto& document : corpus.documents) {
-    std::map<std::string_view, const Segment*> segments;
-    for (const auto& s : document.segments) segments.emplace(s.id, &s);
-    for (auto& coding : coder->code_document(document)) {
-      if (quote_matches(coding, segments)) {
-        codings.push_back(std::move(coding));
-      } else {
-        ++rejected;
-      }
-    }
-  }
-  stages.code = std::chrono::steady_clock::now() - coding_start;
   record("coding", {{"coder", coder::kOfflineCoderName}, {"codings", codings.size()}, {"rejected_quotes", rejected},
                     {"codebook_version", config.codebook.version}});
 
