@@ -3,81 +3,13 @@
 #include <map>
 #include <set>
 
+#include "common/csv.h"
 #include "common/utf8.h"
 
 namespace cqda::anonymize {
 namespace {
 
-using Row = std::vector<std::string>;
-
-struct CsvRow {
-  Row fields;
-  std::size_t line = 0;  // line the row starts on
-};
-
 std::string line_prefix(std::size_t line) { return "roster line " + std::to_string(line) + ": "; }
-
-// Splits RFC 4180 text into rows. A quote inside an unquoted field, or text after a closing
-// quote, is an error.
-Result<std::vector<CsvRow>> split_csv(std::string_view text) {
-  std::vector<CsvRow> rows;
-  CsvRow row;
-  std::string field;
-  std::size_t line = 1;
-  row.line = 1;
-  bool quoted = false, was_quoted = false, any = false;
-  auto end_field = [&] {
-    row.fields.push_back(std::move(field));
-    field.clear();
-    was_quoted = false;
-  };
-  auto end_row = [&] {
-    end_field();
-    const bool blank = row.fields.size() == 1 && row.fields[0].empty();
-    if (!blank) rows.push_back(std::move(row));
-    row = CsvRow{};
-    any = false;
-  };
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') {
-          field.push_back('"');
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        if (c == '\n') ++line;
-        field.push_back(c);
-      }
-      continue;
-    }
-    if (!any) {
-      row.line = line;
-      any = true;
-    }
-    if (c == '"') {
-      if (!field.empty() || was_quoted)
-        return make_error(line_prefix(line) + "a quote inside an unquoted field (quote the whole field and double the quote)");
-      quoted = was_quoted = true;
-    } else if (c == ',') {
-      end_field();
-    } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
-      // CRLF: the LF ends the row.
-    } else if (c == '\n') {
-      end_row();
-      ++line;
-    } else {
-      if (was_quoted) return make_error(line_prefix(line) + "text after a closing quote");
-      field.push_back(c);
-    }
-  }
-  if (quoted) return make_error(line_prefix(row.line) + "a quoted field is never closed");
-  if (any) end_row();
-  return rows;
-}
 
 std::string trim(std::string_view s) {
   const char* ws = " \t\r\n";
@@ -96,13 +28,13 @@ Result<Roster> parse_roster_csv(std::string_view text, const RosterLimits& limit
   if (auto bad = utf8::first_invalid_byte(text))
     return make_error("roster: invalid UTF-8 at byte " + std::to_string(*bad));
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
-  auto rows = split_csv(text);
-  if (!rows) return rows.error();
+  auto rows = csv::parse(text, csv::Limits{limits.max_entries + 1, 100});
+  if (!rows) return make_error("roster " + rows.error().message);
   if (rows->empty()) return make_error("roster: empty file (expected the header name,aliases,type)");
 
   // Header: which column holds what.
   int col_name = -1, col_aliases = -1, col_type = -1, col_pseudonym = -1;
-  const CsvRow& header = rows->front();
+  const csv::Record& header = rows->front();
   for (std::size_t i = 0; i < header.fields.size(); ++i) {
     const std::string h = utf8::to_lower(trim(header.fields[i]));
     int* slot = h == "name" ? &col_name : h == "aliases" ? &col_aliases
@@ -120,7 +52,7 @@ Result<Roster> parse_roster_csv(std::string_view text, const RosterLimits& limit
   std::map<std::string, std::size_t> seen_names;  // lowercased name/alias -> line
   std::set<std::string> seen_pseudonyms;
   for (std::size_t r = 1; r < rows->size(); ++r) {
-    const CsvRow& row = (*rows)[r];
+    const csv::Record& row = (*rows)[r];
     const std::string where = line_prefix(row.line);
     if (row.fields.size() != header.fields.size())
       return make_error(where + std::to_string(row.fields.size()) + " fields, the header has " +

@@ -1,25 +1,37 @@
 #include "common/csv.h"
 
 namespace cqda::csv {
+namespace {
 
-Result<std::vector<Row>> parse(std::string_view text, const Limits& limits) {
-  std::vector<Row> rows;
-  Row row;
+std::string at_line(std::size_t line) { return "line " + std::to_string(line) + ": "; }
+
+}  // namespace
+
+Result<std::vector<Record>> parse(std::string_view text, const Limits& limits) {
+  std::vector<Record> records;
+  Record record;
   std::string field;
-  std::size_t line = 1, row_line = 1;
-  bool quoted = false, field_started = false, after_quote = false;
-  auto end_field = [&]() -> bool {
-    row.push_back(std::move(field));
+  std::size_t line = 1;
+  bool quoted = false, was_quoted = false, any = false;
+  auto end_field = [&]() -> Status {
+    record.fields.push_back(std::move(field));
     field.clear();
-    field_started = after_quote = false;
-    return row.size() <= limits.max_columns;
+    was_quoted = false;
+    if (record.fields.size() > limits.max_columns)
+      return make_error(at_line(record.line) + "more than " + std::to_string(limits.max_columns) + " columns");
+    return {};
   };
-  auto end_row = [&]() {
-    if (!(row.size() == 1 && row[0].empty())) rows.push_back(std::move(row));  // skip blank lines
-    row.clear();
+  auto end_record = [&]() -> Status {
+    if (auto st = end_field(); !st) return st;
+    const bool blank = record.fields.size() == 1 && record.fields[0].empty();
+    if (!blank) records.push_back(std::move(record));
+    record = Record{};
+    any = false;
+    if (records.size() > limits.max_rows) return make_error("more than " + std::to_string(limits.max_rows) + " rows");
+    return {};
   };
   for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
+    const char c = text[i];
     if (quoted) {
       if (c == '"') {
         if (i + 1 < text.size() && text[i + 1] == '"') {
@@ -27,7 +39,6 @@ Result<std::vector<Row>> parse(std::string_view text, const Limits& limits) {
           ++i;
         } else {
           quoted = false;
-          after_quote = true;
         }
       } else {
         if (c == '\n') ++line;
@@ -35,31 +46,31 @@ Result<std::vector<Row>> parse(std::string_view text, const Limits& limits) {
       }
       continue;
     }
-    if (c == ',') {
-      if (!end_field()) return make_error("line " + std::to_string(row_line) + ": more than " + std::to_string(limits.max_columns) + " columns");
-    } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      if (!end_field()) return make_error("line " + std::to_string(row_line) + ": more than " + std::to_string(limits.max_columns) + " columns");
-      end_row();
-      if (rows.size() > limits.max_rows) return make_error("more than " + std::to_string(limits.max_rows) + " rows");
-      row_line = ++line;
-    } else if (c == '"' && !field_started) {
-      quoted = true;
-      field_started = true;
-    } else if (after_quote) {
-      return make_error("line " + std::to_string(line) + ": unexpected character after a closing quote");
+    if (!any) {
+      record.line = line;
+      any = true;
+    }
+    if (c == '"') {
+      if (!field.empty() || was_quoted)
+        return make_error(at_line(line) + "a quote inside an unquoted field (quote the whole field and double the quote)");
+      quoted = was_quoted = true;
+    } else if (c == ',') {
+      if (auto st = end_field(); !st) return st.error();
+    } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+      // CRLF: the LF ends the record.
+    } else if (c == '\n') {
+      if (auto st = end_record(); !st) return st.error();
+      ++line;
     } else {
+      if (was_quoted) return make_error(at_line(line) + "text after a closing quote");
       field.push_back(c);
-      field_started = true;
     }
   }
-  if (quoted) return make_error("line " + std::to_string(row_line) + ": unterminated quoted field");
-  if (field_started || !row.empty()) {
-    if (!end_field()) return make_error("line " + std::to_string(row_line) + ": too many columns");
-    end_row();
+  if (quoted) return make_error(at_line(record.line) + "a quoted field is never closed");
+  if (any) {
+    if (auto st = end_record(); !st) return st.error();
   }
-  if (rows.size() > limits.max_rows) return make_error("more than " + std::to_string(limits.max_rows) + " rows");
-  return rows;
+  return records;
 }
 
 std::string escape(std::string_view field) {

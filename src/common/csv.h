@@ -1,4 +1,5 @@
-// RFC 4180 CSV: quoted fields, doubled quotes, embedded commas and line breaks.
+// RFC 4180 CSV: quoted fields, doubled quotes, embedded commas and line breaks. Strict: a
+// quote inside an unquoted field, or text after a closing quote, is an error.
 #pragma once
 
 #include <cstddef>
@@ -17,9 +18,14 @@ struct Limits {
 
 using Row = std::vector<std::string>;
 
-// Parses the whole text (LF or CRLF line ends). Errors name the 1-based line:
-// "line 14: unterminated quoted field".
-Result<std::vector<Row>> parse(std::string_view text, const Limits& limits = {});
+struct Record {
+  Row fields;
+  std::size_t line = 0;  // 1-based line the record starts on
+};
+
+// Parses the whole text (LF or CRLF line ends); blank lines are skipped. Errors name the
+// 1-based line: "line 14: a quoted field is never closed".
+Result<std::vector<Record>> parse(std::string_view text, const Limits& limits = {});
 
 // Quotes a field when it holds a comma, quote, CR or LF.
 std::string escape(std::string_view field);

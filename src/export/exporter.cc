@@ -237,19 +237,19 @@ Result<CaseAttributes> parse_case_attributes(std::string_view csv_text) {
   auto rows = csv::parse(csv_text);
   if (!rows) return make_error("case attributes: " + rows.error().message);
   if (rows->empty()) return make_error("case attributes: the file is empty");
-  const csv::Row& header = rows->front();
+  const csv::Row& header = rows->front().fields;
   auto doc_col = std::find(header.begin(), header.end(), "document");
   if (doc_col == header.end()) return make_error("case attributes: the header has no \"document\" column");
   std::size_t doc_index = static_cast<std::size_t>(doc_col - header.begin());
   CaseAttributes out;
   for (std::size_t r = 1; r < rows->size(); ++r) {
-    const csv::Row& row = (*rows)[r];
-    if (row.size() != header.size())
-      return make_error("case attributes: row " + std::to_string(r + 1) + " has " + std::to_string(row.size()) +
+    const csv::Record& row = (*rows)[r];
+    if (row.fields.size() != header.size())
+      return make_error("case attributes: line " + std::to_string(row.line) + " has " + std::to_string(row.fields.size()) +
                         " fields, the header has " + std::to_string(header.size()));
-    auto& attrs = out[row[doc_index]];
-    for (std::size_t i = 0; i < row.size(); ++i)
-      if (i != doc_index) attrs[header[i]] = row[i];
+    auto& attrs = out[row.fields[doc_index]];
+    for (std::size_t i = 0; i < row.fields.size(); ++i)
+      if (i != doc_index) attrs[header[i]] = row.fields[i];
   }
   return out;
 }

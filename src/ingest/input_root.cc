@@ -49,19 +49,7 @@ Error syscall_error(std::string_view op, std::string_view path, int err) {
   return make_error(std::string(op) + "(" + std::string(path) + "): " + describe_errno(err));
 }
 
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> parts;
-  std::size_t begin = 0;
-  while (true) {
-    std::size_t end = path.find('/', begin);
-    if (end == std::string_view::npos) {
-      parts.push_back(path.substr(begin));
-      return parts;
-    }
-    parts.push_back(path.substr(begin, end - begin));
-    begin = end + 1;
-  }
-}
+using policy::split_path;
 
 // Relative, no empty, '.' or '..' components, no NUL, at most PATH_MAX bytes.
 bool is_canonical(std::string_view path) {

@@ -39,19 +39,6 @@ CodePoints decode_lenient(std::string_view s) {
   return out;
 }
 
-std::vector<std::string_view> split_components(std::string_view path) {
-  std::vector<std::string_view> parts;
-  std::size_t begin = 0;
-  while (true) {
-    std::size_t end = path.find('/', begin);
-    if (end == std::string_view::npos) {
-      parts.push_back(path.substr(begin));
-      return parts;
-    }
-    parts.push_back(path.substr(begin, end - begin));
-    begin = end + 1;
-  }
-}
 
 // One element of a compiled component pattern.
 struct Token {
@@ -151,9 +138,23 @@ bool match_component(const std::vector<Token>& tokens, std::string_view name) {
 
 }  // namespace
 
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> parts;
+  std::size_t begin = 0;
+  while (true) {
+    std::size_t end = path.find('/', begin);
+    if (end == std::string_view::npos) {
+      parts.push_back(path.substr(begin));
+      return parts;
+    }
+    parts.push_back(path.substr(begin, end - begin));
+    begin = end + 1;
+  }
+}
+
 bool glob_match(std::string_view pattern, std::string_view path) {
-  std::vector<std::string_view> pattern_parts = split_components(pattern);
-  std::vector<std::string_view> path_parts = split_components(path);
+  std::vector<std::string_view> pattern_parts = split_path(pattern);
+  std::vector<std::string_view> path_parts = split_path(path);
   const std::size_t m = pattern_parts.size();
   const std::size_t n = path_parts.size();
   std::vector<std::vector<Token>> compiled(m);
@@ -180,7 +181,7 @@ bool glob_match(std::string_view pattern, std::string_view path) {
 std::optional<std::string> glob_syntax_error(std::string_view pattern) {
   if (pattern.empty()) return "empty pattern";
   if (pattern.front() == '/') return "absolute pattern (globs are relative to the input root)";
-  for (std::string_view part : split_components(pattern)) {
+  for (std::string_view part : split_path(pattern)) {
     if (part == "..") return "'..' component (globs cannot reach outside the input root)";
     if (part.empty()) return "empty path component ('//' or a trailing '/')";
   }

@@ -17,8 +17,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cqda::policy {
+
+// "a/b/c" -> {"a", "b", "c"}; empty components are kept ("a//b" has three).
+std::vector<std::string_view> split_path(std::string_view path);
 
 bool glob_match(std::string_view pattern, std::string_view path);
 

@@ -62,12 +62,16 @@ TEST_CASE("csv parses RFC 4180 and round-trips", "[common]") {
   auto rows = csv::parse("id,answer\r\nR1,\"Hello, \"\"world\"\"\nsecond line\"\n\nR2,plain\n");
   REQUIRE(rows.ok());
   REQUIRE(rows->size() == 3);
-  CHECK((*rows)[1][1] == "Hello, \"world\"\nsecond line");
-  CHECK((*rows)[2][0] == "R2");
-  CHECK(csv::format_row((*rows)[1]) == "R1,\"Hello, \"\"world\"\"\nsecond line\"\n");
-  CHECK_THAT(csv::parse("a,\"open\n").error().message, Catch::Contains("line 1: unterminated"));
+  CHECK((*rows)[1].fields[1] == "Hello, \"world\"\nsecond line");
+  CHECK((*rows)[1].line == 2);
+  CHECK((*rows)[2].fields[0] == "R2");
+  CHECK((*rows)[2].line == 5);
+  CHECK(csv::format_row((*rows)[1].fields) == "R1,\"Hello, \"\"world\"\"\nsecond line\"\n");
+  CHECK_THAT(csv::parse("a,\"open\n").error().message, Catch::Contains("line 1: a quoted field is never closed"));
   CHECK_THAT(csv::parse("a,\"x\"y\n").error().message, Catch::Contains("after a closing quote"));
+  CHECK_THAT(csv::parse("a,b\"c\n").error().message, Catch::Contains("inside an unquoted field"));
   CHECK_FALSE(csv::parse("a,b,c\n", csv::Limits{10, 2}).ok());
+  CHECK_FALSE(csv::parse("a\nb\nc\n", csv::Limits{2, 10}).ok());
 }
 
 TEST_CASE("document ids and rendering", "[common]") {

@@ -176,7 +176,7 @@ TEST_CASE("case attributes CSV", "[export]") {
   REQUIRE(cases.ok());
   CHECK((*cases)["interviews/p01.txt"]["role"] == "nurse");
   CHECK_THAT(exporter::parse_case_attributes("role\nx\n").error().message, Catch::Contains("no \"document\" column"));
-  CHECK_THAT(exporter::parse_case_attributes("document,role\na\n").error().message, Catch::Contains("row 2"));
+  CHECK_THAT(exporter::parse_case_attributes("document,role\na\n").error().message, Catch::Contains("line 2"));
 }
 
 TEST_CASE("markdown escaping", "[export]") {
