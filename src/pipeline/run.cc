@@ -36,7 +36,6 @@ namespace cqda::pipeline {
 namespace fs = std::filesystem;
 namespace {
 
-RunOutcome g_outcome;
 constexpr const char* kSecretsSigningKey = "/run/secrets/signing_key";
 constexpr const char* kSecretsVaultKey = "/run/secrets/vault_key";
 
@@ -152,10 +151,8 @@ struct Corpus {
 }  // namespace
 
 std::string tool_version() { return CQDA_VERSION; }
-const RunOutcome& last_outcome() { return g_outcome; }
 
 int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
-  g_outcome = {};
   auto fail = [&](int code, const std::string& message) {
     std::fprintf(err, "cqda run: %s\n", message.c_str());
     return code;
@@ -182,8 +179,6 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   auto log_result = runlog::RunLogWriter::create(*log_path, run_id, config.signing_key ? &*config.signing_key : nullptr);
   if (!log_result) return fail(kExitOutput, log_result.error().message);
   runlog::RunLogWriter& log = *log_result;
-  g_outcome.run_id = run_id;
-  g_outcome.run_log = *log_path;
   auto record = [&](std::string_view type, const Json& data) -> bool {
     if (auto st = log.append(type, data); !st) {
       std::fprintf(err, "cqda run: writing the run log failed: %s\n", st.error().message.c_str());
@@ -218,6 +213,8 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   const auto& anon_policy = config.policy.anonymization;
   anonymize::Gazetteer gazetteer = anon_policy.names.gazetteer ? anonymize::Gazetteer::bundled() : anonymize::Gazetteer();
   anonymize::Anonymizer anonymizer(anon_policy, config.roster, std::move(gazetteer), *vault);
+  // A custom pattern that does not compile would match nothing: fail closed.
+  if (!anonymizer.status()) return finish(fail(kExitUsage, anonymizer.status().error().message), "anonymizer");
   const bool anonymize_exports = anon_policy.apply_to.count(policy::Destination::kExport) > 0;
   PathPseudonyms path_pseudonyms(config.roster, anonymizer);
   // Paths leave the reader in reports and the run log; the real path is kept only as a hash.
@@ -322,7 +319,7 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   // 7. Summary.
   int code = corpus.skipped.empty() ? kExitOk : kExitInputsSkipped;
   double seconds = progress.seconds();
-  g_outcome.report = o.output / "report.md";
+  const fs::path report = o.output / "report.md";
   std::fprintf(out, "cqda run %s: %zu documents (%.1f MB) in %.2f s, %zu codings",
                run_id.c_str(), corpus.documents.size(), static_cast<double>(corpus.bytes) / 1e6, seconds, codings.size());
   std::size_t replaced = 0;
@@ -332,7 +329,7 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
     std::fprintf(out, "  %zu files refused by the path policy (listed in the report and the run log)\n", scan.refused.size());
   for (const auto& s : corpus.skipped) std::fprintf(out, "  skipped %s\n", s.reason.c_str());
   if (rejected) std::fprintf(out, "  %zu codings rejected: quote not found verbatim in the text\n", rejected);
-  std::fprintf(out, "  report:  %s\n  run log: %s (%s)\n", g_outcome.report.c_str(), log_path->c_str(),
+  std::fprintf(out, "  report:  %s\n  run log: %s (%s)\n", report.c_str(), log_path->c_str(),
                config.signing_key ? "signed" : "unsigned: pass --signing-key to sign it");
   if (!corpus.skipped.empty())
     std::fprintf(out, "  %zu input files could not be processed (exit code %d); fix or remove them and run again\n",

@@ -26,14 +26,6 @@ struct RunOptions {
 // Runs the pipeline; prints a summary to `out` and errors to `err`. Returns an ExitCode.
 int run(const RunOptions& options, std::FILE* out, std::FILE* err);
 
-// Where the signed run log of the last run went, and similar facts for callers and tests.
-struct RunOutcome {
-  std::string run_id;
-  std::filesystem::path run_log;
-  std::filesystem::path report;
-};
-const RunOutcome& last_outcome();
-
 std::string tool_version();
 
 }  // namespace cqda::pipeline
