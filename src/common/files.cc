@@ -48,6 +48,30 @@ Result<std::string> read_file(const std::filesystem::path& path, std::size_t max
   return content;
 }
 
+namespace {
+
+Status write_all(int fd, std::string_view content) {
+  std::size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return make_error(errno_text(errno));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+}  // namespace
+
+Status write_new_file(const std::filesystem::path& path, std::string_view content, unsigned mode) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (!fd.valid()) return make_error("create(" + path.string() + "): " + errno_text(errno));
+  if (auto st = write_all(fd.get(), content); !st) return make_error("write(" + path.string() + "): " + st.error().message);
+  return {};
+}
+
 Status write_file_atomic(const std::filesystem::path& path, std::string_view content, unsigned mode) {
   std::filesystem::path tmp = path;
   tmp += ".tmp-XXXXXX";
@@ -60,15 +84,7 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view con
     return make_error(op + "(" + path.string() + "): " + errno_text(err));
   };
   if (::fchmod(fd.get(), mode) != 0) return fail("fchmod");
-  std::size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail("write");
-    }
-    done += static_cast<std::size_t>(n);
-  }
+  if (!write_all(fd.get(), content)) return fail("write");
   if (::fsync(fd.get()) != 0) return fail("fsync");
   fd.reset();
   if (::rename(tmpl.c_str(), path.c_str()) != 0) return fail("rename");

@@ -167,13 +167,14 @@ struct SchemaValidator::Impl {
     return node;
   }
 
-  void check_patterns(const Json* node, const Json& instance, const std::string& pointer,
+  template <typename Instance>
+  void check_patterns(const Json* node, const Instance& instance, const std::string& pointer,
                       std::vector<SchemaViolation>& out) const {
     node = resolve(node);
     if (!node || !node->is_object()) return;
     if (instance.is_string() && node->contains("pattern")) {
       const std::string pattern = (*node)["pattern"].get<std::string>();
-      if (!RE2::PartialMatch(instance.get_ref<const std::string&>(), const_cast<Impl*>(this)->regex(pattern)))
+      if (!RE2::PartialMatch(instance.template get_ref<const std::string&>(), const_cast<Impl*>(this)->regex(pattern)))
         out.push_back({pointer, "String does not match the pattern " + pattern});
     } else if (instance.is_object()) {
       const Json* properties = node->contains("properties") ? &(*node)["properties"] : nullptr;
@@ -206,7 +207,10 @@ SchemaValidator::SchemaValidator(SchemaValidator&&) noexcept = default;
 SchemaValidator& SchemaValidator::operator=(SchemaValidator&&) noexcept = default;
 
 std::vector<SchemaViolation> SchemaValidator::validate(const Json& instance, std::string_view prefix) const {
-  const nlohmann::json plain = to_plain(instance);
+  return validate(to_plain(instance), prefix);
+}
+
+std::vector<SchemaViolation> SchemaValidator::validate(const nlohmann::json& plain, std::string_view prefix) const {
   valijson::Validator validator;
   valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter adapter(plain);
@@ -224,7 +228,7 @@ std::vector<SchemaViolation> SchemaValidator::validate(const Json& instance, std
     specific.push_back(v);
   }
   if (specific.empty()) specific = std::move(violations);
-  impl_->check_patterns(&impl_->schema, instance, std::string(prefix), specific);
+  impl_->check_patterns(&impl_->schema, plain, std::string(prefix), specific);
   return specific;
 }
 

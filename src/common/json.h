@@ -51,6 +51,9 @@ class SchemaValidator {
 
   // Every violation; pointers are prefixed with `instance_pointer`.
   std::vector<SchemaViolation> validate(const Json& instance, std::string_view instance_pointer = "") const;
+  // The same for an unordered nlohmann::json, which valijson reads without a conversion:
+  // the fast path for many small instances.
+  std::vector<SchemaViolation> validate(const nlohmann::json& instance, std::string_view instance_pointer = "") const;
 
   // A validator for the subschema at `schema_pointer` (e.g. "/properties/codings/items"),
   // keeping the root's `definitions` so local $refs still resolve: large arrays are then

@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <unordered_map>
 #include <sstream>
 
 #include "common/csv.h"
@@ -54,8 +55,9 @@ std::map<std::string, std::vector<const coder::Coding*>> codings_by_document(con
   return out;
 }
 
-Json coding_json(const coder::Coding& c, const policy::ExportPolicy& policy) {
-  Json j = {{"document_id", c.document_id}, {"document_sha256", c.document_sha256},
+// Unordered (keys sorted) so that valijson reads it without a conversion.
+nlohmann::json coding_json(const coder::Coding& c, const policy::ExportPolicy& policy) {
+  nlohmann::json j = {{"document_id", c.document_id}, {"document_sha256", c.document_sha256},
             {"segment_id", c.segment_id},   {"start", c.start},
             {"end", c.end},                 {"quote", policy.include_quotes ? c.quote : std::string("[quote excluded by policy]")},
             {"code_id", c.code_id},         {"codebook_version", c.codebook_version},
@@ -216,18 +218,23 @@ void render_excerpts(std::ostringstream& out, const ExportInput& in) {
     out << "Quotes are excluded from exports by the policy.\n\n";
     return;
   }
+  // The first excerpts of each code, in coding order, and how many there are in all.
+  std::unordered_map<std::string_view, std::pair<std::vector<const coder::Coding*>, std::size_t>> by_code;
+  for (const auto& c : *in.codings) {
+    auto& [first, count] = by_code[c.code_id];
+    if (first.size() < kExcerptsPerCode) first.push_back(&c);
+    ++count;
+  }
   for (const auto& code : in.codebook->codes) {
-    std::vector<const coder::Coding*> of_code;
-    for (const auto& c : *in.codings)
-      if (c.code_id == code.id) of_code.push_back(&c);
-    if (of_code.empty()) continue;
+    auto it = by_code.find(code.id);
+    if (it == by_code.end()) continue;
+    const auto& [of_code, total] = it->second;
     out << "### " << md::escape_inline(code.name) << " (`" << code.id << "`)\n\n";
     for (std::size_t i = 0; i < of_code.size() && i < kExcerptsPerCode; ++i) {
       out << md::blockquote(of_code[i]->quote) << ">\n> - " << md::escape_inline(segment_ref(*of_code[i]))
           << ", coder " << md::escape_inline(of_code[i]->coder) << "\n\n";
     }
-    if (of_code.size() > kExcerptsPerCode)
-      out << "... and " << (of_code.size() - kExcerptsPerCode) << " more in codings.json.\n\n";
+    if (total > kExcerptsPerCode) out << "... and " << (total - kExcerptsPerCode) << " more in codings.json.\n\n";
   }
 }
 
@@ -337,7 +344,7 @@ Result<std::string> render_codings_json(const ExportInput& in) {
   text += "[";
   const SchemaValidator& item = validator("codings.schema.json#/properties/codings/items");
   for (std::size_t i = 0; i < in.codings->size(); ++i) {
-    Json j = coding_json((*in.codings)[i], in.policy->exports);
+    nlohmann::json j = coding_json((*in.codings)[i], in.policy->exports);
     auto violations = item.validate(j, "/codings/" + std::to_string(i));
     if (!violations.empty()) return validation_error("codings.json", "codings.schema.json", violations).error();
     text += (i ? ",\n    " : "\n    ") + j.dump();
@@ -349,13 +356,30 @@ Result<std::string> render_codings_json(const ExportInput& in) {
 std::string codings_csv(const ExportInput& in) {
   std::string out = csv::format_row({"document_id", "document_path", "segment_id", "start", "end", "code_id",
                                      "code_name", "coder", "codebook_version", "quote", "rationale"});
-  std::map<std::string, std::string> paths;
-  for (const auto& d : *in.documents) paths[d.id] = d.relative_path;
+  std::unordered_map<std::string_view, std::string_view> paths, names;
+  for (const auto& d : *in.documents) paths.emplace(d.id, d.relative_path);
+  for (const auto& c : in.codebook->codes) names.emplace(c.id, c.name);
+  auto lookup = [](const auto& map, std::string_view key) {
+    auto it = map.find(key);
+    return it == map.end() ? key : it->second;
+  };
+  const std::string excluded = "[quote excluded by policy]";
+  auto field = [&out](std::string_view value, char end) {
+    out += csv::escape(value);
+    out.push_back(end);
+  };
   for (const auto& c : *in.codings) {
-    out += csv::format_row({c.document_id, paths[c.document_id], c.segment_id, std::to_string(c.start),
-                            std::to_string(c.end), c.code_id, code_label(*in.codebook, c.code_id), c.coder,
-                            std::to_string(c.codebook_version),
-                            in.policy->exports.include_quotes ? c.quote : "[quote excluded by policy]", c.rationale});
+    field(c.document_id, ',');
+    field(lookup(paths, c.document_id), ',');
+    field(c.segment_id, ',');
+    field(std::to_string(c.start), ',');
+    field(std::to_string(c.end), ',');
+    field(c.code_id, ',');
+    field(lookup(names, c.code_id), ',');
+    field(c.coder, ',');
+    field(std::to_string(c.codebook_version), ',');
+    field(in.policy->exports.include_quotes ? std::string_view(c.quote) : std::string_view(excluded), ',');
+    field(c.rationale, '\n');
   }
   return out;
 }

@@ -69,12 +69,19 @@ Status Staging::add(const std::string& relative_path, std::string_view content) 
   std::error_code ec;
   fs::create_directories(target.parent_path(), ec);
   if (ec) return make_error("mkdir(" + target.parent_path().string() + "): " + ec.message());
-  if (auto st = write_file_atomic(target, content, 0644); !st) return st;
+  if (auto st = write_new_file(target, content, 0644); !st) return st;
   files_.push_back({relative_path, content.size(), sha256_hex(content)});
   return {};
 }
 
 Status Staging::commit() {
+  // Files were written without fsync; make the whole staging folder durable in one call
+  // before anything is renamed into place.
+  {
+    UniqueFd dir(::open(staging_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir.valid() || ::syncfs(dir.get()) != 0)
+      return make_error("syncfs(" + staging_dir_.string() + "): " + errno_text(errno));
+  }
   std::set<std::string> top_level;
   for (const auto& f : files_) top_level.insert((*fs::path(f.path).begin()).string());
   for (const auto& name : top_level) {
@@ -95,6 +102,8 @@ Status Staging::commit() {
     }
   }
   committed_ = true;
+  UniqueFd out(::open(output_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (out.valid()) ::fsync(out.get());  // the renames themselves
   return {};
 }
 
