@@ -149,6 +149,10 @@ void lower_into(std::string_view word, std::string& out) {
   if (ascii) return;
   out = utf8::to_lower(word);
   fold_apostrophes(out);
+  // Turkish dotless ı upper-cases to a plain I ("Hızır" -> "HIZIR"), so a name and its
+  // all-caps form only meet if ı folds to i.
+  for (std::size_t at = out.find("\xC4\xB1"); at != std::string::npos; at = out.find("\xC4\xB1", at + 1))
+    out.replace(at, 2, "i");
 }
 
 void fold_apostrophes(std::string& s) {

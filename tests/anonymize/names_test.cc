@@ -104,6 +104,14 @@ TEST_CASE("a rostered name with a rare dictionary sense is replaced at a sentenc
   CHECK(f.run("John's case is a classic.") == john + "'s case is a classic.");
 }
 
+TEST_CASE("a name with a Turkish dotless i matches its all-caps speaker label") {
+  Fixture f(policy_with(Action::kPseudonymize), "name,aliases,type\nHızır Yılmaz,,person\n");
+  const std::string full = f.run("Hızır Yılmaz");
+  CHECK(full.rfind("Person-", 0) == 0);
+  CHECK(f.run("I asked Hızır.") == "I asked " + full + ".");
+  CHECK(f.anonymizer.anonymize_speaker("HIZIR").text == full);
+}
+
 TEST_CASE("roster-chosen pseudonyms") {
   Fixture f(policy_with(Action::kPseudonymize), "name,aliases,type,pseudonym\nMaria Santos,Mimi,person,Ana\n");
   CHECK(f.run("Maria and Mimi and Maria Santos") == "Ana and Ana and Ana");
