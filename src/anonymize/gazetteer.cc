@@ -17,7 +17,8 @@ void Gazetteer::add_list(std::string_view text, Flag flag) {
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
     while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
     if (line.empty() || line.front() == '#') continue;
-    std::string key = utf8::to_lower(utf8::to_nfc(line));
+    std::string key;
+    lower_into(utf8::to_nfc(line), key);  // folded exactly as tokens are
     // The tokenizer compares apostrophes as ASCII ("O’Brien" == "O'Brien").
     fold_apostrophes(key);
     flags_[key] |= flag;

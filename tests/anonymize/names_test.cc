@@ -112,6 +112,12 @@ TEST_CASE("a name with a Turkish dotless i matches its all-caps speaker label") 
   CHECK(f.anonymizer.anonymize_speaker("HIZIR").text == full);
 }
 
+TEST_CASE("gazetteer names with a dotless i are found") {
+  Vault vault = Vault::in_memory();
+  Anonymizer a(policy_with(Action::kRedact), Roster{}, Gazetteer::from_lists("Çablı\nArın\n", "", ""), vault);
+  CHECK(a.anonymize("I told Çablı and Arın.").text == "I told [PERSON] and [PERSON].");
+}
+
 TEST_CASE("roster-chosen pseudonyms") {
   Fixture f(policy_with(Action::kPseudonymize), "name,aliases,type,pseudonym\nMaria Santos,Mimi,person,Ana\n");
   CHECK(f.run("Maria and Mimi and Maria Santos") == "Ana and Ana and Ana");
