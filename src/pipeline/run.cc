@@ -126,6 +126,15 @@ Result<anonymize::VaultKey> vault_key_for(const RunOptions& o) {
   return anonymize::load_or_create_vault_key(keys / "vault.key");
 }
 
+// "a/b.txt", 2 -> "a/b-2.txt" (the number goes before the extension of the last component).
+std::string numbered_path(const std::string& path, int n) {
+  std::size_t slash = path.rfind('/');
+  std::size_t dot = path.rfind('.');
+  std::size_t name = slash == std::string::npos ? 0 : slash + 1;
+  if (dot == std::string::npos || dot <= name) dot = path.size();
+  return path.substr(0, dot) + "-" + std::to_string(n) + path.substr(dot);
+}
+
 // Time per stage, reported in the run log's timing record: wall time for the document
 // stage and the export, thread time summed over the workers for anonymizing and coding.
 struct Stages {
@@ -241,10 +250,13 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   }
   // Ids must be unique: "a-b.txt" and "a_b.txt" share a slug; inputs come in sorted order,
   // so the suffix is stable across runs.
+  // Exported paths must be unique too: two names on the roster can pseudonymize to the
+  // same file name ("p01-maria.txt", "p01-mimi.txt").
   std::vector<DocumentJob> jobs;
-  std::set<std::string> used_ids;
+  std::set<std::string> used_ids, used_paths;
   for (const auto& real_path : scan.accepted) {
     DocumentJob job{real_path, exported_path(real_path), ""};
+    for (int n = 2; !used_paths.insert(job.path).second; ++n) job.path = numbered_path(exported_path(real_path), n);
     job.id = document_id_for_path(job.path);
     for (int n = 2; !used_ids.insert(job.id).second; ++n) job.id = document_id_for_path(job.path) + "-" + std::to_string(n);
     jobs.push_back(std::move(job));

@@ -270,6 +270,30 @@ TEST_CASE("an unwritable output folder fails clearly and writes nothing", "[e2e]
   }
 }
 
+TEST_CASE("file names are pseudonymized and stay unique", "[e2e]") {
+  RunDirs dirs;
+  test::TempDir input;
+  // Both names belong to one rostered person, so both files map to the same pseudonym.
+  test::write_text(input / "p01-maria.txt", "Interviewer: Hello.\n\nR: We are short-staffed.\n");
+  test::write_text(input / "p01-mimi.txt", "Interviewer: Hello again.\n\nR: Still short-staffed.\n");
+  auto result = run_cqda(run_args(input.path(), dirs));
+  INFO(result.out << result.err);
+  REQUIRE(result.exit_code == 0);
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dirs.output / "anonymized")) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  REQUIRE(names.size() == 2);
+  // "p01-person-xxxx-2.txt" sorts before "p01-person-xxxx.txt".
+  CHECK(names[0].rfind("p01-person-", 0) == 0);
+  CHECK(names[0].substr(names[0].size() - 6) == "-2.txt");
+  CHECK(names[1] == names[0].substr(0, names[0].size() - 6) + ".txt");
+  for (const auto& [path, content] : read_tree(dirs.output)) {
+    CHECK_FALSE(contains_word(path, "maria"));
+    CHECK_FALSE(contains_word(content, "maria"));
+    CHECK_FALSE(contains_word(content, "mimi"));
+  }
+}
+
 TEST_CASE("output or cache inside the input folder is refused", "[e2e]") {
   RunDirs dirs;
   test::TempDir input;
