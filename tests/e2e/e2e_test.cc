@@ -250,18 +250,26 @@ TEST_CASE("an unwritable output folder fails clearly and writes nothing", "[e2e]
     CHECK(test::slurp(dirs.tmp / "file") == "x");
   }
   SECTION("a read-only output folder (as an unprivileged user)") {
+    // Everything the unprivileged run needs is copied into the (0755) temporary folder, so
+    // the test does not depend on where the repository lives.
+    ::chmod(dirs.tmp.path().c_str(), 0755);
+    fs::path binary = dirs.tmp / "cqda";
+    fs::copy_file(test::cqda_binary(), binary);
+    for (const char* f : {"policy.json", "codebook.json", "roster.csv"}) fs::copy_file(examples() / f, dirs.tmp / f);
+    test::write_text(dirs.tmp / "input/a.txt", "Interviewer: Hello.\n\nR: Short-staffed.\n");
     fs::create_directories(dirs.output);
     fs::create_directories(dirs.cache);
     ::chmod(dirs.output.c_str(), 0555);
-    ::chmod(dirs.tmp.path().c_str(), 0755);
     ::chmod(dirs.cache.c_str(), 0777);
     std::vector<std::string> argv;
     if (::geteuid() == 0) {
       // root ignores file modes; drop to nobody for this run.
       argv = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"};
     }
-    argv.push_back(test::cqda_binary().string());
-    for (const auto& a : run_args(examples() / "corpus", dirs)) argv.push_back(a);
+    argv.insert(argv.end(), {binary.string(), "run", "--input", (dirs.tmp / "input").string(), "--output",
+                             dirs.output.string(), "--cache", dirs.cache.string(), "--policy",
+                             (dirs.tmp / "policy.json").string(), "--codebook", (dirs.tmp / "codebook.json").string(),
+                             "--roster", (dirs.tmp / "roster.csv").string(), "--no-progress"});
     auto result = test::run_command(argv);
     INFO(result.out << result.err);
     CHECK(result.exit_code == 4);
