@@ -62,7 +62,8 @@ Result<Json> parse_json(std::string_view text, std::string_view what, const Json
   try {
     return Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/true,
                        /*ignore_comments=*/limits.allow_comments);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
+    // parse_error, and out_of_range for a number too large for a double ("1e999").
     std::string detail = e.what();
     // nlohmann prefixes "[json.exception.parse_error.101] "; keep only the human part.
     if (auto cut = detail.find("] "); cut != std::string::npos) detail = detail.substr(cut + 2);

@@ -55,6 +55,8 @@ TEST_CASE("json nesting is bounded before parsing", "[common]") {
   auto bad = parse_json("{\"a\": }", "body", JsonLimits{});
   CHECK_THAT(bad.error().message, Catch::Contains("body: invalid JSON"));
   CHECK_FALSE(parse_json("{} // c", "x", JsonLimits{}).ok());
+  // A number too large for a double is an error, not an exception.
+  CHECK_THAT(parse_json("[1e999]", "body", JsonLimits{}).error().message, Catch::Contains("body: invalid JSON"));
   CHECK(parse_json("{} // c", "x", JsonLimits{1 << 20, 8, true}).ok());
 }
 
