@@ -57,22 +57,4 @@ bool from_hex(std::string_view hex, std::string& out) {
   return true;
 }
 
-static_assert(sizeof(crypto_hash_sha256_state) <= 512);
-
-Sha256Stream::Sha256Stream() {
-  ensure_sodium();
-  crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_));
-}
-
-void Sha256Stream::update(std::string_view bytes) {
-  crypto_hash_sha256_update(reinterpret_cast<crypto_hash_sha256_state*>(state_),
-                            reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-}
-
-std::string Sha256Stream::final_hex() {
-  Sha256Digest digest{};
-  crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_), digest.data());
-  return to_hex(digest);
-}
-
 }  // namespace cqda

@@ -20,15 +20,4 @@ std::string to_hex(const std::array<std::uint8_t, N>& bytes) {
 // Decodes lowercase or uppercase hex; returns false on odd length or a non-hex character.
 bool from_hex(std::string_view hex, std::string& out);
 
-// Streaming SHA-256 for inputs read in pieces.
-class Sha256Stream {
- public:
-  Sha256Stream();
-  void update(std::string_view bytes);
-  std::string final_hex();
-
- private:
-  alignas(64) unsigned char state_[512];
-};
-
 }  // namespace cqda

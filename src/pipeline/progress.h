@@ -15,7 +15,6 @@ class Progress {
   void advance(std::uint64_t bytes);  // one more document done
   void finish();                      // clears the line
   double seconds() const;
-  std::uint64_t bytes() const { return bytes_; }
 
  private:
   void draw();

@@ -264,12 +264,6 @@ std::string_view entity_type_name(EntityType type) { return name_of(kEntityTypes
 std::string_view destination_name(Destination destination) { return name_of(kDestinations, destination); }
 std::string_view export_format_name(ExportFormat format) { return name_of(kExportFormats, format); }
 
-std::optional<EntityType> entity_type_from_name(std::string_view name) {
-  for (const auto& [v, n] : kEntityTypes)
-    if (n == name) return v;
-  return std::nullopt;
-}
-
 const std::vector<EntityType>& all_entity_types() {
   static const std::vector<EntityType> types = [] {
     std::vector<EntityType> out;

@@ -45,7 +45,6 @@ enum class EntityType {
   kHandle, kCustom,
 };
 std::string_view entity_type_name(EntityType type);  // "person", "email", "payment_card", ...
-std::optional<EntityType> entity_type_from_name(std::string_view name);
 const std::vector<EntityType>& all_entity_types();
 
 enum class Destination { kLlm, kMcp, kExport };
