@@ -1,10 +1,10 @@
-#include "pipeline/path_pseudonyms.h"
+#include "anonymize/path_pseudonyms.h"
 
 #include <set>
 
 #include "common/utf8.h"
 
-namespace cqda::pipeline {
+namespace cqda::anonymize {
 namespace {
 
 // Words that name a kind of place or organisation rather than a particular one.
@@ -46,7 +46,7 @@ std::string lowercase_pseudonym(const std::string& pseudonym) {
 
 }  // namespace
 
-PathPseudonyms::PathPseudonyms(const anonymize::Roster& roster, anonymize::Anonymizer& anonymizer) {
+PathPseudonyms::PathPseudonyms(const Roster& roster, Anonymizer& anonymizer) {
   for (const auto& entry : roster.entries) {
     std::string pseudonym = lowercase_pseudonym(anonymizer.anonymize_speaker(entry.name).text);
     if (pseudonym.empty() || pseudonym == lowercase_pseudonym(entry.name)) continue;  // kept by policy
@@ -87,4 +87,4 @@ std::string PathPseudonyms::pseudonymize(std::string_view path) const {
   return out;
 }
 
-}  // namespace cqda::pipeline
+}  // namespace cqda::anonymize

@@ -12,12 +12,12 @@
 #include "anonymize/anonymizer.h"
 #include "anonymize/roster.h"
 
-namespace cqda::pipeline {
+namespace cqda::anonymize {
 
 class PathPseudonyms {
  public:
   // Asks `anonymizer` for each roster entry's pseudonym once, here.
-  PathPseudonyms(const anonymize::Roster& roster, anonymize::Anonymizer& anonymizer);
+  PathPseudonyms(const Roster& roster, Anonymizer& anonymizer);
 
   // "interviews/p04-james-whitfield.txt" -> "interviews/p04-person-ab12.txt". Words are runs
   // of letters; consecutive words mapping to the same pseudonym collapse into one.
@@ -27,4 +27,4 @@ class PathPseudonyms {
   std::map<std::string, std::string> word_to_pseudonym_;  // lowercase word -> pseudonym
 };
 
-}  // namespace cqda::pipeline
+}  // namespace cqda::anonymize

@@ -239,10 +239,19 @@ Result<Vault> Vault::open(const std::filesystem::path& path, const VaultKey& key
   }
   auto content = read_file(path, kMaxVaultBytes);
   if (!content) return make_error("open vault: " + content.error().message);
+  auto vault = from_sealed(*content, key, path);
+  if (vault) vault->state_->modified = false;
+  return vault;
+}
+
+Result<Vault> Vault::from_sealed(std::string_view box, const VaultKey& key, const std::filesystem::path& path) {
+  if (sodium_init() < 0) return make_error("sodium_init failed");
+  auto state = std::make_unique<State>();
+  state->path = path;
+  state->vault_key = key;
   const std::string what = "vault " + path.string();
-  const std::string& box = *content;
   const std::size_t header = kMagic.size() + crypto_secretbox_NONCEBYTES;
-  if (box.size() < header + crypto_secretbox_MACBYTES || std::string_view(box).substr(0, kMagic.size()) != kMagic)
+  if (box.size() > kMaxVaultBytes || box.size() < header + crypto_secretbox_MACBYTES || box.substr(0, kMagic.size()) != kMagic)
     return make_error(what + ": not a cqda pseudonym vault");
   const auto* nonce = reinterpret_cast<const unsigned char*>(box.data() + kMagic.size());
   const auto* cipher = reinterpret_cast<const unsigned char*>(box.data() + header);
@@ -254,6 +263,7 @@ Result<Vault> Vault::open(const std::filesystem::path& path, const VaultKey& key
     return make_error(what + ": cannot be decrypted (wrong vault key, or the file was altered)");
   Status status = state->deserialize(plain.bytes, what);
   if (!status) return status.error();
+  state->modified = true;
   return Vault(std::move(state));
 }
 
@@ -307,9 +317,8 @@ bool Vault::modified() const {
 
 const std::filesystem::path& Vault::path() const { return state_->path; }
 
-Status Vault::save() {
+std::string Vault::sealed() const {
   std::lock_guard lock(state_->mutex);
-  if (state_->path.empty()) return {};
   WipedString plain{state_->serialize()};
   std::string box(kMagic);
   box.resize(kMagic.size() + crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plain.bytes.size());
@@ -318,8 +327,14 @@ Status Vault::save() {
   crypto_secretbox_easy(nonce + crypto_secretbox_NONCEBYTES,
                         reinterpret_cast<const unsigned char*>(plain.bytes.data()), plain.bytes.size(),
                         nonce, state_->vault_key.data());
-  Status status = write_file_atomic(state_->path, box, 0600);
+  return box;
+}
+
+Status Vault::save() {
+  if (state_->path.empty()) return {};
+  Status status = write_file_atomic(state_->path, sealed(), 0600);
   if (!status) return make_error("save vault: " + status.error().message);
+  std::lock_guard lock(state_->mutex);
   state_->modified = false;
   return {};
 }

@@ -40,6 +40,9 @@ class Vault {
   // Opens the vault at `path`, or starts a new one (with a fresh random pseudonym key) when
   // the file does not exist; the new vault is written by the first save().
   static Result<Vault> open(const std::filesystem::path& path, const VaultKey& key);
+  // A vault from the bytes sealed() produced (e.g. handed over by the reader process), to be
+  // saved at `path`; fails when they do not decrypt under `key` or do not parse.
+  static Result<Vault> from_sealed(std::string_view sealed, const VaultKey& key, const std::filesystem::path& path);
   // A vault that lives only in memory (save() does nothing): tests and fuzzing.
   static Vault in_memory();
   static Vault in_memory(const PseudonymKey& pseudonym_key);
@@ -64,6 +67,9 @@ class Vault {
   std::size_t size() const;
   bool modified() const;  // changed since open/save
   const std::filesystem::path& path() const;
+
+  // The whole vault encrypted under its key (a fresh nonce each time): the file's content.
+  std::string sealed() const;
 
   // Writes the vault atomically (mode 0600) under the key it was opened with.
   Status save();

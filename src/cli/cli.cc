@@ -9,6 +9,8 @@
 #include "codebook/codebook.h"
 #include "pipeline/exit_codes.h"
 #include "pipeline/run.h"
+#include "sandbox/landlock.h"
+#include "sandbox/seccomp_policy.h"
 #include "policy/policy.h"
 #include "runlog/keys.h"
 #include "runlog/verifier.h"
@@ -23,7 +25,7 @@ constexpr const char* kExitCodes =
     "  2   usage error, or an invalid policy, codebook, roster or case file (every violation is listed)\n"
     "  3   run completed, but some input files could not be processed (listed in the summary)\n"
     "  4   outputs could not be written or failed validation (nothing partial was written)\n"
-    "  70  internal error\n";
+    "  70  internal error, or a sandboxed process died (the cause is printed and in the run log)\n";
 
 int policy_check(const std::string& file) {
   auto policy = policy::load_policy_file(file);
@@ -103,6 +105,16 @@ int verify(const std::string& log, const std::vector<std::string>& key_files, bo
   return kExitOk;
 }
 
+int sandbox_describe() {
+  const int abi = sandbox::landlock_abi();
+  std::printf("Landlock ABI of this kernel: %d%s\n", abi, abi == 0 ? " (none: file system limits rest on seccomp and openat2)" : "");
+  if (sandbox::seccomp_relaxed()) std::printf("WARNING: this build relaxes the seccomp filters for sanitizers\n");
+  for (auto role : {sandbox::Role::kReader, sandbox::Role::kLlmCaller, sandbox::Role::kBroker}) {
+    std::printf("\n== %s\n%s", std::string(sandbox::role_name(role)).c_str(), sandbox::describe_seccomp(role).c_str());
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -125,6 +137,8 @@ int main(int argc, char** argv) {
   run->add_option("--cases", cases, "CSV of case attributes with a `document` column")->check(CLI::ExistingFile);
   run->add_option("--signing-key", signing_key, "Ed25519 secret key file for the run log (default: /run/secrets/signing_key if present)");
   run->add_option("--vault-key", vault_key, "Key file that encrypts the pseudonym vault (default: /run/secrets/vault_key, else CACHE/keys/vault.key)");
+  run->add_option("--file", run_options.files,
+                  "Process only this file, relative to the input folder (repeatable); paths that escape the folder are refused");
   run->add_flag("--no-progress", no_progress, "Do not draw progress on the terminal");
 
   std::string keygen_dir;
@@ -149,6 +163,11 @@ int main(int argc, char** argv) {
   auto* codebook_check_cmd = codebook_cmd->add_subcommand("check", "Validate a codebook and list its codes, or every violation");
   codebook_check_cmd->add_option("file", codebook_file, "Codebook file")->required();
 
+  auto* sandbox_cmd = app.add_subcommand("sandbox", "Show what each sandboxed process may do on this machine");
+  sandbox_cmd->require_subcommand(1);
+  auto* sandbox_describe_cmd = sandbox_cmd->add_subcommand(
+      "describe", "Print each role's seccomp allow-list with reasons, and the Landlock ABI of this kernel");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -169,6 +188,7 @@ int main(int argc, char** argv) {
     if (*verify_cmd) return verify(verify_log, verify_keys, allow_unsigned);
     if (*policy_check_cmd) return policy_check(policy_file);
     if (*codebook_check_cmd) return codebook_check(codebook_file);
+    if (*sandbox_describe_cmd) return sandbox_describe();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cqda: internal error: %s\nPlease report it together with the run log.\n", e.what());
     return kExitInternal;

@@ -21,8 +21,8 @@
 #include "ingest/load.h"
 #include "pipeline/documents.h"
 #include "pipeline/exit_codes.h"
-#include "pipeline/path_pseudonyms.h"
 #include "pipeline/progress.h"
+#include "privsep/reader.h"
 #include "policy/policy.h"
 #include "runlog/keys.h"
 #include "runlog/record.h"
@@ -126,15 +126,6 @@ Result<anonymize::VaultKey> vault_key_for(const RunOptions& o) {
   return anonymize::load_or_create_vault_key(keys / "vault.key");
 }
 
-// "a/b.txt", 2 -> "a/b-2.txt" (the number goes before the extension of the last component).
-std::string numbered_path(const std::string& path, int n) {
-  std::size_t slash = path.rfind('/');
-  std::size_t dot = path.rfind('.');
-  std::size_t name = slash == std::string::npos ? 0 : slash + 1;
-  if (dot == std::string::npos || dot <= name) dot = path.size();
-  return path.substr(0, dot) + "-" + std::to_string(n) + path.substr(dot);
-}
-
 // Time per stage, reported in the run log's timing record: wall time for the document
 // stage and the export, thread time summed over the workers for anonymizing and coding.
 struct Stages {
@@ -214,7 +205,9 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
                             {"signed", config.signing_key.has_value()}}))
     return kExitOutput;
 
-  // 3. The pseudonym vault and the anonymizer.
+  // 3. The pseudonym vault and the anonymizer. The reader process inherits both at fork
+  //    and hands the vault back sealed; case attributes (configuration the supervisor read
+  //    itself) are anonymized here, before the fork, so the reader's vault holds them too.
   auto vault_key = vault_key_for(o);
   if (!vault_key) return finish(fail(kExitUsage, "cannot load the vault key: " + vault_key.error().message), "vault key");
   auto vault = anonymize::Vault::open(o.cache / "pseudonyms.vault", *vault_key);
@@ -225,86 +218,124 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   // A custom pattern that does not compile would match nothing: fail closed.
   if (!anonymizer.status()) return finish(fail(kExitUsage, anonymizer.status().error().message), "anonymizer");
   const bool anonymize_exports = anon_policy.apply_to.count(policy::Destination::kExport) > 0;
-  PathPseudonyms path_pseudonyms(config.roster, anonymizer);
-  // Paths leave the reader in reports and the run log; the real path is kept only as a hash.
-  auto exported_path = [&](const std::string& path) {
-    return anonymize_exports ? path_pseudonyms.pseudonymize(path) : path;
-  };
-  exporter::CaseAttributes cases;
+  // Keyed by the hash of the real path: the supervisor learns exported paths from the scan.
+  std::map<std::string, std::map<std::string, std::string>> cases_by_path_sha256;
   for (const auto& [path, attributes] : config.cases) {
-    auto& out_attributes = cases[exported_path(path)];
+    auto& out_attributes = cases_by_path_sha256[sha256_hex(path)];
     for (const auto& [key, value] : attributes)
       out_attributes[key] = anonymize_exports ? anonymizer.anonymize(value).text : value;
-  }
-
-  // 4. Find the inputs; record what the path policy refuses.
-  auto root = ingest::InputRoot::open(o.input.string());
-  if (!root) return finish(fail(kExitUsage, root.error().message), "input root");
-  ingest::ScanResult scan = root->scan(config.policy.paths);
-  Corpus corpus;
-  for (const auto& r : scan.refused) {
-    std::string reason(ingest::refusal_reason_name(r.reason));
-    std::string path = exported_path(r.relative_path);
-    corpus.refused.push_back({path, reason});
-    record("input_refused", {{"path", path}, {"path_sha256", sha256_hex(r.relative_path)}, {"reason", reason}});
-  }
-  // Ids must be unique: "a-b.txt" and "a_b.txt" share a slug; inputs come in sorted order,
-  // so the suffix is stable across runs.
-  // Exported paths must be unique too: two names on the roster can pseudonymize to the
-  // same file name ("p01-maria.txt", "p01-mimi.txt").
-  std::vector<DocumentJob> jobs;
-  std::set<std::string> used_ids, used_paths;
-  for (const auto& real_path : scan.accepted) {
-    DocumentJob job{real_path, exported_path(real_path), ""};
-    for (int n = 2; !used_paths.insert(job.path).second; ++n) job.path = numbered_path(exported_path(real_path), n);
-    job.id = document_id_for_path(job.path);
-    for (int n = 2; !used_ids.insert(job.id).second; ++n) job.id = document_id_for_path(job.path) + "-" + std::to_string(n);
-    jobs.push_back(std::move(job));
   }
   auto coder = coder::OfflineCoder::create(config.codebook);
   if (!coder) return finish(fail(kExitUsage, coder.error().message), "coder");
 
-  // 5. Read, segment, anonymize and code every document; record each in input order.
-  Progress progress(jobs.size(), o.progress);
+  // 4. The reader: the only process that opens the input. It gets the input root's fd and
+  //    nothing else, locks itself down, and from then on answers over its channel.
+  auto root = ingest::InputRoot::open(o.input.string());
+  if (!root) return finish(fail(kExitUsage, root.error().message), "input root");
+  privsep::ReaderSetup reader_setup;
+  reader_setup.policy = &config.policy;
+  reader_setup.roster = &config.roster;
+  reader_setup.anonymizer = &anonymizer;
+  reader_setup.vault = &*vault;
+  reader_setup.root = &*root;
+  reader_setup.threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+  reader_setup.drop_secrets = [&config] { config.signing_key.reset(); };
+  auto reader = privsep::ReaderClient::start(reader_setup);
+  if (!reader) return finish(fail(kExitInternal, reader.error().message), "reader");
+  root = make_error("held by the reader");  // the supervisor keeps no handle on the input
+  record("sandbox", {{"process", "reader"}, {"pid", (*reader)->pid()}, {"lockdown", (*reader)->lockdown_report()}});
+  auto reader_failed = [&](const Error& e) {
+    record("process_failed", {{"process", "reader"}, {"error", e.message}});
+    return finish(fail(kExitInternal, e.message), "reader failed");
+  };
+
+  // 5. Which inputs: the scan of the whole root, or the files named on the command line.
+  Corpus corpus;
+  std::vector<privsep::ScanEntry> accepted;
+  if (o.files.empty()) {
+    auto scan = (*reader)->scan();
+    if (!scan) return reader_failed(scan.error());
+    for (const auto& r : scan->refused) {
+      corpus.refused.push_back({r.path, r.reason});
+      record("input_refused", {{"path", r.path}, {"path_sha256", r.path_sha256}, {"reason", r.reason}});
+    }
+    accepted = std::move(scan->accepted);
+  }
+
+  // 6. Code every document as it arrives from the reader, in input order; record each.
+  Progress progress(o.files.empty() ? accepted.size() : o.files.size(), o.progress);
   Stages stages;
   const auto documents_start = std::chrono::steady_clock::now();
   std::vector<coder::Coding> codings;
   std::size_t rejected = 0;
-  DocumentContext context{&*root, &config.policy.paths, anonymize_exports ? &anonymizer : nullptr, &*coder};
-  const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-  process_documents(context, jobs, threads, [&](const DocumentJob& job, DocumentResult&& r) {
-    const std::string path_sha256 = sha256_hex(job.real_path);
-    stages.anonymize += r.anonymize_time;
-    stages.code += r.code_time;
+  std::map<std::string, std::map<std::string, std::string>> cases_by_path;
+  auto consume = [&](privsep::DocumentReply&& r) -> Status {
     progress.advance(r.raw_bytes);
-    if (!r.document) {
-      corpus.skipped.push_back({job.path, r.error});
-      Json data = {{"path", job.path}, {"path_sha256", path_sha256}, {"error", r.error}};
+    stages.anonymize += r.anonymize_time;
+    if (r.status == privsep::DocumentStatus::kDenied) {
+      corpus.skipped.push_back({r.path, r.error});
+      record("input_denied", {{"path", r.path}, {"path_sha256", r.path_sha256}, {"error", r.error}});
+      return Status::success();
+    }
+    if (r.status == privsep::DocumentStatus::kSkipped) {
+      corpus.skipped.push_back({r.path, r.error});
+      Json data = {{"path", r.path}, {"path_sha256", r.path_sha256}, {"error", r.error}};
       if (!r.raw_sha256.empty()) {
         data["sha256"] = r.raw_sha256;
         data["bytes"] = r.raw_bytes;
       }
       record("input_skipped", data);
-      return;
+      return Status::success();
     }
     const Document& d = *r.document;
-    record("input", {{"path", job.path}, {"path_sha256", path_sha256}, {"sha256", d.sha256}, {"bytes", d.raw_bytes},
+    record("input", {{"path", r.path}, {"path_sha256", r.path_sha256}, {"sha256", d.sha256}, {"bytes", d.raw_bytes},
                      {"format", format_name(d.format)}, {"document_id", d.id}, {"segments", d.segments.size()}});
+    if (auto it = cases_by_path_sha256.find(r.path_sha256); it != cases_by_path_sha256.end())
+      cases_by_path[r.path] = it->second;
     for (const auto& [type, n] : r.anonymization_counts) corpus.anonymization_counts[type] += n;
     corpus.bytes += r.raw_bytes;
+    auto code_start = std::chrono::steady_clock::now();
+    CodedDocument coded = code_document(*coder, d);
+    stages.code += std::chrono::steady_clock::now() - code_start;
+    rejected += coded.rejected_quotes;
+    codings.insert(codings.end(), std::make_move_iterator(coded.codings.begin()), std::make_move_iterator(coded.codings.end()));
     corpus.documents.push_back(std::move(*r.document));
-    rejected += r.rejected_quotes;
-    codings.insert(codings.end(), std::make_move_iterator(r.codings.begin()), std::make_move_iterator(r.codings.end()));
-  });
+    return Status::success();
+  };
+  const auto destination = policy::Destination::kExport;
+  if (o.files.empty()) {
+    Status read = (*reader)->read_documents(accepted.size(), destination, 2 * reader_setup.threads + 2,
+                                             [&](std::size_t, privsep::DocumentReply&& r) { return consume(std::move(r)); });
+    if (!read) return reader_failed(read.error());
+  } else {
+    std::set<std::string> seen_ids;
+    for (const auto& file : o.files) {
+      auto reply = (*reader)->read_path(file, destination);
+      if (!reply) return reader_failed(reply.error());
+      // The same file named twice is read once.
+      if (reply->document && !seen_ids.insert(reply->document->id).second) continue;
+      if (auto st = consume(std::move(reply).value()); !st) return reader_failed(st.error());
+    }
+  }
   progress.finish();
   stages.documents = std::chrono::steady_clock::now() - documents_start;
   record("anonymization", {{"applied", anonymize_exports}, {"counts", counts_json(corpus.anonymization_counts)}});
-  if (auto st = vault->save(); !st)
+
+  // The reader's vault now holds every pseudonym it issued; it comes back sealed, is checked
+  // by decrypting it, and is written here. Then the reader must exit cleanly.
+  auto sealed = (*reader)->export_vault();
+  if (!sealed) return reader_failed(sealed.error());
+  auto reader_vault = anonymize::Vault::from_sealed(*sealed, *vault_key, vault->path());
+  if (!reader_vault) return reader_failed(make_error("the reader's vault does not open: " + reader_vault.error().message));
+  if (auto st = (*reader)->finish(); !st) return reader_failed(st.error());
+  if (auto st = reader_vault->save(); !st)
     return finish(fail(kExitOutput, "cannot save the pseudonym vault: " + st.error().message), "vault save");
   record("coding", {{"coder", coder::kOfflineCoderName}, {"codings", codings.size()}, {"rejected_quotes", rejected},
                     {"codebook_version", config.codebook.version}});
+  exporter::CaseAttributes cases;
+  for (auto& [path, attributes] : cases_by_path) cases[path] = std::move(attributes);
 
-  // 6. Export atomically, then record each file's hash.
+  // 7. Export atomically, then record each file's hash.
   exporter::ExportInput input;
   input.policy = &config.policy;
   input.codebook = &config.codebook;
@@ -328,7 +359,7 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   for (const auto& f : *exported) record("export", {{"path", f.path}, {"bytes", f.bytes}, {"sha256", f.sha256}});
   if (!anonymize_exports) record("raw_text_exported", {{"files", exported->size()}});
 
-  // 7. Summary.
+  // 8. Summary.
   int code = corpus.skipped.empty() ? kExitOk : kExitInputsSkipped;
   double seconds = progress.seconds();
   const fs::path report = o.output / "report.md";
@@ -337,8 +368,8 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   std::size_t replaced = 0;
   for (const auto& [type, n] : corpus.anonymization_counts) replaced += n;
   std::fprintf(out, ", %zu values anonymized\n", replaced);
-  if (!scan.refused.empty())
-    std::fprintf(out, "  %zu files refused by the path policy (listed in the report and the run log)\n", scan.refused.size());
+  if (!corpus.refused.empty())
+    std::fprintf(out, "  %zu files refused by the path policy (listed in the report and the run log)\n", corpus.refused.size());
   for (const auto& s : corpus.skipped) std::fprintf(out, "  skipped %s\n", s.reason.c_str());
   if (rejected) std::fprintf(out, "  %zu codings rejected: quote not found verbatim in the text\n", rejected);
   std::fprintf(out, "  report:  %s\n  run log: %s (%s)\n", report.c_str(), log_path->c_str(),

@@ -1,12 +1,14 @@
 // `cqda run`: the batch pipeline ingest -> segment -> anonymize -> code -> verify quotes ->
-// validate -> export -> seal the run log (DESIGN.md §6). Single-process for now; each stage
-// is a pure component so the reader's part can move into its own sandboxed process.
+// validate -> export -> seal the run log (DESIGN.md §6). The supervisor (this process) loads
+// configuration and keys, then forks the reader, which alone opens the input and hands back
+// anonymized documents over IPC (privsep/reader.h); coding, the run log and exports stay here.
 #pragma once
 
 #include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace cqda::pipeline {
 
@@ -20,6 +22,7 @@ struct RunOptions {
   std::optional<std::filesystem::path> cases;
   std::optional<std::filesystem::path> signing_key;  // else /run/secrets/signing_key if present
   std::optional<std::filesystem::path> vault_key;    // else /run/secrets/vault_key, else <cache>/keys/vault.key
+  std::vector<std::string> files;  // only these files, relative to the input; empty = scan all
   bool progress = false;                              // draw progress on stderr
 };
 

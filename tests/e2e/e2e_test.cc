@@ -395,3 +395,40 @@ TEST_CASE("usage errors exit 2 with help", "[e2e]") {
   CHECK_THAT(help.out, Catch::Contains("Exit codes"));
   CHECK(run_cqda({"--version"}).exit_code == 0);
 }
+
+TEST_CASE("path escapes named with --file are refused by the reader, recorded, and never read", "[e2e][privsep]") {
+  RunDirs dirs;
+  test::TempDir root;
+  const fs::path input = root / "input";
+  test::write_text(input / "interviews/p01.txt", "Interviewer: How are you?\n\nR: Tired of night shifts.\n");
+  test::write_text(root / "outside.txt", "SECRET-OUTSIDE\n");
+  test::write_text(root / "input-evil/notes.txt", "SECRET-SIBLING\n");
+  fs::create_symlink(root / "outside.txt", input / "link.txt");
+  fs::create_symlink(root / "input-evil", input / "evil-dir");
+  fs::create_symlink(input / "missing.txt", input / "dangling.txt");
+  const std::vector<std::string> escapes = {
+      "../outside.txt", (root / "outside.txt").string(), "link.txt", "evil-dir/notes.txt", "dangling.txt",
+      "../input-evil/notes.txt", "/proc/self/root" + (root / "outside.txt").string(), std::string(4100, 'x') + ".txt"};
+  auto args = run_args(input, dirs);
+  args.insert(args.end(), {"--file", "interviews/p01.txt"});
+  for (const auto& e : escapes) args.insert(args.end(), {"--file", e});
+  auto result = run_cqda(args);
+  INFO(result.out << result.err);
+  CHECK(result.exit_code == 3);  // some inputs could not be processed
+  CHECK_THAT(result.out, Catch::Contains("1 documents"));
+  CHECK_THAT(result.out, Catch::Contains("ELOOP"));
+  CHECK_THAT(result.out, Catch::Contains("longer than 4096 bytes"));
+  for (const auto& [path, content] : read_tree(dirs.output)) {
+    INFO(path);
+    CHECK(content.find("SECRET") == std::string::npos);
+  }
+  std::string log = test::slurp(only_run_log(dirs.output));
+  std::size_t denials = 0;
+  for (std::size_t at = log.find("\"type\":\"input_denied\""); at != std::string::npos; at = log.find("\"type\":\"input_denied\"", at + 1))
+    ++denials;
+  CHECK(denials == escapes.size());
+  CHECK_THAT(log, Catch::Contains("\"type\":\"sandbox\""));
+  CHECK_THAT(log, Catch::Contains("reader: seccomp allow-list"));
+  auto verify = run_cqda({"verify", only_run_log(dirs.output).string(), "--allow-unsigned"});
+  CHECK(verify.exit_code == 0);
+}

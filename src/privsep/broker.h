@@ -1,0 +1,45 @@
+// The broker role: the client-facing process (the MCP server joins it later). It has no
+// view of the input root or any file, and makes no outbound connection; what it learns of
+// the data comes through the supervisor's channel. `client_fds` are the descriptors it
+// serves clients on (stdin/stdout for stdio, a listening socket made before lockdown).
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "privsep/child.h"
+
+namespace cqda::privsep {
+
+struct BrokerSetup {
+  std::vector<int> client_fds;
+  std::function<void()> drop_secrets;  // runs in the child before lockdown
+};
+
+class BrokerClient {
+ public:
+  static Result<std::unique_ptr<BrokerClient>> start(const BrokerSetup& setup);
+  // Takes over a started child that speaks the broker's protocol (tests).
+  static Result<std::unique_ptr<BrokerClient>> adopt(std::unique_ptr<ChildProcess> child);
+  const std::string& lockdown_report() const { return report_; }
+  pid_t pid() const { return child_->pid(); }
+  ChildProcess& process() { return *child_; }
+  Status ping();
+  Status finish();
+
+ private:
+  BrokerClient(std::unique_ptr<ChildProcess> child, std::string report)
+      : child_(std::move(child)), report_(std::move(report)) {}
+  std::unique_ptr<ChildProcess> child_;
+  std::string report_;
+  std::uint32_t next_id_ = 1;
+};
+
+int broker_main(const BrokerSetup& setup, UniqueFd channel_fd);
+
+}  // namespace cqda::privsep

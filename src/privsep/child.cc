@@ -1,0 +1,127 @@
+#include "privsep/child.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "privsep/protocol.h"
+
+namespace cqda::privsep {
+namespace {
+
+std::string signal_text(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  std::string out = abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
+  if (sig == SIGSYS) out += " (it made a system call its seccomp filter forbids)";
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(std::string name, const ipc::PermitTable& inbound,
+                                                          const std::function<int(UniqueFd)>& child_main) {
+  auto pair = ipc::Channel::socketpair();
+  if (!pair) return pair.error();
+  auto [parent_end, child_end] = std::move(pair).value();
+  const pid_t supervisor = ::getpid();
+  std::fflush(nullptr);  // buffered output must not be written twice
+  pid_t pid = ::fork();
+  if (pid < 0) return make_error("fork (" + name + "): " + std::strerror(errno));
+  if (pid == 0) {
+    parent_end.reset();
+    // Die with the supervisor; if it is already gone, do not start.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != supervisor) ::_exit(kChildInternalError);
+    int code = kChildInternalError;
+    try {
+      code = child_main(std::move(child_end));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "cqda %s: internal error: %s\n", name.c_str(), e.what());
+    } catch (...) {
+      std::fprintf(stderr, "cqda %s: internal error\n", name.c_str());
+    }
+    ::_exit(code);
+  }
+  return std::unique_ptr<ChildProcess>(new ChildProcess(std::move(name), pid, std::move(parent_end), inbound));
+}
+
+ChildProcess::ChildProcess(std::string name, pid_t pid, UniqueFd fd, const ipc::PermitTable& inbound)
+    : name_(std::move(name)), pid_(pid), channel_(std::make_unique<ipc::Channel>(std::move(fd), inbound, name_)) {}
+
+ChildProcess::~ChildProcess() { kill(); }
+
+bool ChildProcess::reap(int timeout_ms) {
+  if (reaped_) return true;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    pid_t r = ::waitpid(pid_, &status_, WNOHANG);
+    if (r == pid_ || (r < 0 && errno == ECHILD)) {
+      reaped_ = true;
+      return true;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+void ChildProcess::kill() {
+  if (reaped_ || pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  reap(60000);
+}
+
+std::string ChildProcess::describe_status(int status) const {
+  if (WIFEXITED(status)) {
+    int code = WEXITSTATUS(status);
+    if (code == 0) return "the " + name_ + " exited normally";
+    std::string why = code == kChildProtocolError     ? " (it received a message it does not permit)"
+                      : code == kChildLockdownFailed ? " (its lockdown failed)"
+                                                      : "";
+    return "the " + name_ + " exited with status " + std::to_string(code) + why;
+  }
+  if (WIFSIGNALED(status)) return "the " + name_ + " was killed by " + signal_text(WTERMSIG(status));
+  return "the " + name_ + " ended in an unknown way";
+}
+
+std::string ChildProcess::describe_end() {
+  if (!reap(2000)) {
+    kill();
+    return "the " + name_ + " stopped answering and was killed";
+  }
+  return describe_status(status_);
+}
+
+Status ChildProcess::finish(int timeout_ms) {
+  channel_.reset();  // EOF for the child: its loop ends
+  if (!reap(timeout_ms)) {
+    kill();
+    return make_error("the " + name_ + " did not exit after its channel closed and was killed");
+  }
+  if (WIFEXITED(status_) && WEXITSTATUS(status_) == 0) return Status::success();
+  return make_error(describe_status(status_));
+}
+
+Status send_ready(ipc::Channel& channel, const std::string& report) {
+  return channel.send(wire(MessageType::kReady), 0, report);
+}
+
+Result<std::string> await_ready(ChildProcess& child, int timeout_ms) {
+  auto message = child.channel().receive(timeout_ms);
+  if (!message) {
+    std::string why = message.error().message;
+    child.kill();
+    return make_error("the " + child.name() + " did not start: " + why + "; " + child.describe_end());
+  }
+  if (message->type != wire(MessageType::kReady)) {
+    child.kill();
+    return make_error("the " + child.name() + " sent something else before its lockdown report");
+  }
+  return std::move(message->payload);
+}
+
+}  // namespace cqda::privsep

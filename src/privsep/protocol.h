@@ -1,0 +1,143 @@
+// The messages between the supervisor and its children, and which side may send which
+// (OpenSSH's monitor table, one per channel and direction). Each table is the whole truth:
+// a type missing from it ends the channel.
+//
+//   supervisor <-> reader      scan, read_document, read_path, export_vault / their replies
+//   supervisor <-> llm-caller  llm_request / llm_response; connect (from the caller) / connected
+//   supervisor <-> broker      ping / pong (the MCP requests join with the MCP server)
+// Every child sends `ready` exactly once, after its lockdown, with the lockdown report.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/document.h"
+#include "common/result.h"
+#include "ipc/frame.h"
+#include "policy/policy.h"
+
+namespace cqda::privsep {
+
+enum class MessageType : std::uint16_t {
+  kReady = 1,          // child -> supervisor, once: lockdown report (text)
+  kPing = 2,           // supervisor -> child
+  kPong = 3,           // child -> supervisor
+  kScan = 10,          // supervisor -> reader, once
+  kScanResult = 11,    // reader -> supervisor, once
+  kReadDocument = 12,  // supervisor -> reader: an accepted file by its scan index
+  kReadPath = 13,      // supervisor -> reader: a relative path given by a user
+  kDocument = 14,      // reader -> supervisor: the reply to kReadDocument/kReadPath
+  kExportVault = 15,   // supervisor -> reader, once
+  kVault = 16,         // reader -> supervisor, once: the pseudonym vault, sealed
+  kLlmRequest = 20,    // supervisor -> llm-caller: send this request to that endpoint
+  kLlmResponse = 21,   // llm-caller -> supervisor
+  kConnect = 22,       // llm-caller -> supervisor: connect me to this URL
+  kConnected = 23,     // supervisor -> llm-caller: the connected socket (fd attached)
+  kConnectRefused = 24,  // supervisor -> llm-caller: why not
+};
+
+inline std::uint16_t wire(MessageType type) { return static_cast<std::uint16_t>(type); }
+
+// What each side accepts from the other.
+const ipc::PermitTable& reader_to_supervisor();
+const ipc::PermitTable& supervisor_to_reader();
+const ipc::PermitTable& llm_caller_to_supervisor();
+const ipc::PermitTable& supervisor_to_llm_caller();
+const ipc::PermitTable& broker_to_supervisor();
+const ipc::PermitTable& supervisor_to_broker();
+
+// ---- reader ---------------------------------------------------------------------------
+
+// One input file as the scan found it. Real paths never leave the reader: `path` is the
+// form that may leave (pseudonymized when the destination's text is anonymized) and
+// `path_sha256` identifies the real path for the run log.
+struct ScanEntry {
+  std::string path;
+  std::string path_sha256;
+  std::string document_id;  // accepted entries only
+  std::string reason;       // refused entries only: refusal_reason_name
+};
+
+struct ScanReply {
+  std::vector<ScanEntry> accepted;  // in input order; index = position
+  std::vector<ScanEntry> refused;
+};
+
+enum class DocumentStatus : std::uint8_t {
+  kOk = 0,
+  kSkipped = 1,  // read but unusable (invalid UTF-8, too large, broken archive, ...)
+  kDenied = 2,   // a requested path the reader refused to open (escape, policy, not found)
+};
+
+enum class TextKind : std::uint8_t {
+  kAnonymized = 0,
+  kRaw = 1,  // only where the policy lets raw text reach the destination
+};
+
+struct DocumentReply {
+  DocumentStatus status = DocumentStatus::kOk;
+  std::string path;         // the form that may leave
+  std::string path_sha256;  // of the real path
+  std::string error;        // why skipped or denied; names `path`, never the real path
+  std::string raw_sha256;   // "" when the file was not read
+  std::uint64_t raw_bytes = 0;
+  TextKind text_kind = TextKind::kAnonymized;
+  std::map<std::string, std::uint64_t> anonymization_counts;
+  std::chrono::nanoseconds anonymize_time{};
+  std::optional<Document> document;  // kOk only
+};
+
+std::string encode_scan_reply(const ScanReply& reply);
+Result<ScanReply> decode_scan_reply(std::string_view payload);
+
+// The document goes without its text and segment offsets: the receiver re-renders them
+// (render_document_text) and renumbers segment ids, so they cannot disagree.
+std::string encode_document_reply(const DocumentReply& reply);
+Result<DocumentReply> decode_document_reply(std::string_view payload);
+
+struct ReadDocumentRequest {
+  std::uint32_t index = 0;
+  policy::Destination destination = policy::Destination::kExport;
+};
+std::string encode_read_document(const ReadDocumentRequest& request);
+Result<ReadDocumentRequest> decode_read_document(std::string_view payload);
+
+struct ReadPathRequest {
+  std::string path;  // as the user gave it, untrusted
+  policy::Destination destination = policy::Destination::kExport;
+};
+std::string encode_read_path(const ReadPathRequest& request);
+Result<ReadPathRequest> decode_read_path(std::string_view payload);
+
+// ---- llm caller -----------------------------------------------------------------------
+
+struct LlmRequest {
+  std::string url;      // the endpoint, checked against the egress allow-list by the supervisor
+  std::string request;  // the bytes to send once connected
+  std::uint32_t max_response_bytes = 1u << 20;
+  std::uint32_t timeout_ms = 30000;
+};
+std::string encode_llm_request(const LlmRequest& request);
+Result<LlmRequest> decode_llm_request(std::string_view payload);
+
+struct LlmResponse {
+  bool ok = false;
+  std::string error;     // when !ok
+  std::string response;  // the bytes received (bounded)
+  std::uint64_t bytes_sent = 0;
+};
+std::string encode_llm_response(const LlmResponse& response);
+Result<LlmResponse> decode_llm_response(std::string_view payload);
+
+// Caps shared by the tables and the senders.
+inline constexpr std::uint32_t kMaxDocumentMessage = 512u << 20;
+inline constexpr std::uint32_t kMaxScanMessage = 256u << 20;
+inline constexpr std::uint32_t kMaxVaultMessage = 256u << 20;
+inline constexpr std::uint32_t kMaxSmallMessage = 64u << 10;
+inline constexpr std::uint32_t kMaxLlmMessage = 16u << 20;
+
+}  // namespace cqda::privsep

@@ -1,0 +1,204 @@
+// Malformed IPC on every channel, in both directions: the receiving side ends the peer and
+// fails closed.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <functional>
+#include <thread>
+
+#include "ipc/channel.h"
+#include "privsep/broker.h"
+#include "privsep/llm_caller.h"
+#include "privsep/protocol.h"
+#include "privsep/reader.h"
+#include "privsep_support.h"
+#include "sandbox/lockdown.h"
+#include "support/test_support.h"
+
+using namespace cqda;
+using privsep::MessageType;
+using privsep::wire;
+
+namespace {
+
+struct Malformed {
+  const char* name;
+  std::string datagram;
+  bool attach_fd = false;
+};
+
+// `permitted` is a type the receiver accepts; `unpermitted` one it never does.
+std::vector<Malformed> malformed_frames(MessageType permitted, MessageType unpermitted) {
+  return {
+      {"payload length 0xFFFFFFFF", test::raw_frame(0xFFFFFFFFu, 0, wire(permitted), 0, 1, "")},
+      {"message length 0xFFFFFFFF", test::raw_frame(0, 0xFFFFFFFFu, wire(permitted), 0, 1, "")},
+      {"truncated frame", test::raw_frame(0, 0, wire(permitted), 0, 1, "").substr(0, 7)},
+      {"payload shorter than declared", test::raw_frame(100, 100, wire(permitted), 0, 1, "only-some")},
+      {"unknown type", test::raw_frame(0, 0, 999, 0, 1, "")},
+      {"unpermitted request", test::raw_frame(0, 0, wire(unpermitted), 0, 1, "")},
+      {"unexpected fd", test::raw_frame(0, 0, wire(permitted), 0, 1, ""), true},
+  };
+}
+
+// Sends the malformed frame to a real, locked-down child and checks it exits with the
+// protocol-error status instead of going on.
+void expect_child_ends(privsep::ChildProcess& child, const Malformed& m) {
+  INFO(child.name() << " <- " << m.name);
+  int extra = -1;
+  if (m.attach_fd) extra = ::dup(STDIN_FILENO);
+  REQUIRE(test::send_raw(child.channel().fd(), m.datagram, extra));
+  if (extra >= 0) ::close(extra);
+  Status st = child.finish(10000);
+  REQUIRE_FALSE(st);
+  CHECK(st.error().message.find("exited with status 3") != std::string::npos);
+}
+
+// A child that says ready, then answers the first message with `m`, then waits to be killed.
+std::function<int(UniqueFd)> misbehaving_child(const ipc::PermitTable& inbound, const Malformed& m) {
+  return [&inbound, m](UniqueFd fd) {
+    ipc::Channel channel(std::move(fd), inbound, "supervisor");
+    if (!privsep::send_ready(channel, "fake")) return 1;
+    (void)channel.receive(10000);
+    int extra = m.attach_fd ? ::dup(STDIN_FILENO) : -1;
+    test::send_raw(channel.fd(), m.datagram, extra);
+    ::sleep(30);
+    return 0;
+  };
+}
+
+void expect_killed(pid_t pid) {
+  CHECK(::kill(pid, 0) != 0);  // killed and reaped by the client
+}
+
+}  // namespace
+
+TEST_CASE("supervisor -> reader: a malformed frame ends the reader", "[privsep][ipc]") {
+  test::TempDir dir;
+  test::write_text(dir.path() / "input/a.txt", "words\n");
+  for (const auto& m : malformed_frames(MessageType::kPing, MessageType::kScanResult)) {
+    test::ReaderFixture fixture(dir.path() / "input");
+    auto reader = privsep::ReaderClient::start(fixture.setup);
+    REQUIRE(reader);
+    expect_child_ends((*reader)->process(), m);
+  }
+}
+
+TEST_CASE("supervisor -> llm caller and broker: a malformed frame ends the child", "[privsep][ipc]") {
+  policy::EgressPolicy egress;
+  for (const auto& m : malformed_frames(MessageType::kPing, MessageType::kLlmResponse)) {
+    auto caller = privsep::LlmCallerClient::start(egress, egress::system_resolver());
+    REQUIRE(caller);
+    expect_child_ends((*caller)->process(), m);
+  }
+  // A connected socket nobody asked for is unpermitted too.
+  {
+    auto caller = privsep::LlmCallerClient::start(egress, egress::system_resolver());
+    REQUIRE(caller);
+    expect_child_ends((*caller)->process(),
+                      {"unsolicited connection", test::raw_frame(0, 0, wire(MessageType::kConnected), 0, 9, ""), true});
+  }
+  for (const auto& m : malformed_frames(MessageType::kPing, MessageType::kScan)) {
+    privsep::BrokerSetup setup;
+    auto broker = privsep::BrokerClient::start(setup);
+    REQUIRE(broker);
+    expect_child_ends((*broker)->process(), m);
+  }
+}
+
+TEST_CASE("reader -> supervisor: a malformed reply ends the reader and fails the request", "[privsep][ipc]") {
+  policy::Policy policy = policy::default_policy();
+  auto frames = malformed_frames(MessageType::kScanResult, MessageType::kScan);
+  // A reply to a request never sent, and a second scan result, are violations too.
+  frames.push_back({"reply with a foreign request id", test::raw_frame(8, 8, wire(MessageType::kScanResult), 0, 77,
+                                                                       std::string(8, '\0'))});
+  for (const auto& m : frames) {
+    INFO(m.name);
+    auto child = privsep::ChildProcess::spawn("reader", privsep::reader_to_supervisor(),
+                                              misbehaving_child(privsep::supervisor_to_reader(), m));
+    REQUIRE(child);
+    auto reader = privsep::ReaderClient::adopt(std::move(child).value(), policy);
+    REQUIRE(reader);
+    const pid_t pid = (*reader)->pid();
+    auto scan = (*reader)->scan();
+    REQUIRE_FALSE(scan);
+    CHECK(scan.error().message.find("the reader was stopped") != std::string::npos);
+    expect_killed(pid);
+  }
+}
+
+TEST_CASE("llm caller and broker -> supervisor: a malformed message ends the child", "[privsep][ipc]") {
+  policy::EgressPolicy egress;
+  for (const auto& m : malformed_frames(MessageType::kLlmResponse, MessageType::kVault)) {
+    INFO(m.name);
+    auto child = privsep::ChildProcess::spawn("llm-caller", privsep::llm_caller_to_supervisor(),
+                                              misbehaving_child(privsep::supervisor_to_llm_caller(), m));
+    REQUIRE(child);
+    auto caller = privsep::LlmCallerClient::adopt(std::move(child).value(), egress, egress::system_resolver());
+    REQUIRE(caller);
+    const pid_t pid = (*caller)->pid();
+    auto response = (*caller)->exchange({"https://example.org/", "GET / HTTP/1.1\r\n\r\n", 1024, 2000});
+    REQUIRE_FALSE(response);
+    expect_killed(pid);
+  }
+  for (const auto& m : malformed_frames(MessageType::kPong, MessageType::kDocument)) {
+    INFO(m.name);
+    auto child = privsep::ChildProcess::spawn("broker", privsep::broker_to_supervisor(),
+                                              misbehaving_child(privsep::supervisor_to_broker(), m));
+    REQUIRE(child);
+    auto broker = privsep::BrokerClient::adopt(std::move(child).value());
+    REQUIRE(broker);
+    const pid_t pid = (*broker)->pid();
+    REQUIRE_FALSE((*broker)->ping());
+    expect_killed(pid);
+  }
+}
+
+TEST_CASE("a child killed by its seccomp filter is reported as such", "[privsep]") {
+  auto child = privsep::ChildProcess::spawn("reader", privsep::reader_to_supervisor(), [](UniqueFd fd) {
+    sandbox::LockdownSpec spec;
+    spec.role = sandbox::Role::kReader;
+    spec.channel_fd = fd.get();
+    spec.keep_fds = {STDERR_FILENO};
+    if (!sandbox::lock_down(spec)) return 4;
+    ::socket(AF_INET, SOCK_STREAM, 0);  // killed here
+    return 0;
+  });
+  REQUIRE(child);
+  auto ready = privsep::await_ready(**child, 10000);
+  REQUIRE_FALSE(ready);
+  CHECK(ready.error().message.find("killed by SIGSYS (it made a system call its seccomp filter forbids)") != std::string::npos);
+}
+
+TEST_CASE("children do not outlive their supervisor", "[privsep]") {
+  int pipe_fds[2];
+  REQUIRE(::pipe(pipe_fds) == 0);
+  pid_t supervisor = ::fork();
+  REQUIRE(supervisor >= 0);
+  if (supervisor == 0) {
+    ::close(pipe_fds[0]);
+    privsep::BrokerSetup setup;
+    auto broker = privsep::BrokerClient::start(setup);
+    pid_t pid = broker ? (*broker)->pid() : -1;
+    if (::write(pipe_fds[1], &pid, sizeof pid) != sizeof pid) ::_exit(1);
+    ::pause();
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  pid_t broker = -1;
+  REQUIRE(::read(pipe_fds[0], &broker, sizeof broker) == sizeof broker);
+  ::close(pipe_fds[0]);
+  REQUIRE(broker > 0);
+  REQUIRE(::kill(supervisor, SIGKILL) == 0);
+  REQUIRE(::waitpid(supervisor, nullptr, 0) == supervisor);
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    std::string state = test::proc_status_field(broker, "State");
+    gone = state.empty() || state[0] == 'Z';
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(gone);
+}

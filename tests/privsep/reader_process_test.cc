@@ -1,0 +1,113 @@
+// The reader as a separate, locked-down process: what it returns, what it refuses.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "privsep/reader.h"
+#include "privsep_support.h"
+#include "support/test_support.h"
+
+using namespace cqda;
+using privsep::DocumentStatus;
+
+TEST_CASE("the reader runs with no_new_privs and a seccomp filter, and returns anonymized documents", "[privsep][reader]") {
+  test::TempDir dir;
+  test::write_text(dir.path() / "input/interviews/p01.txt", "Interviewer: Hello.\n\nMaria Santos: I work nights.\n");
+  test::ReaderFixture fixture(dir.path() / "input");
+  auto reader = privsep::ReaderClient::start(fixture.setup);
+  REQUIRE(reader);
+  const pid_t pid = (*reader)->pid();
+  CHECK(test::proc_status_field(pid, "NoNewPrivs") == "1");
+  CHECK(test::proc_status_field(pid, "Seccomp") == "2");
+  CHECK(test::proc_status_field(pid, "Seccomp_filters") == "1");
+  CHECK((*reader)->lockdown_report().find("reader: seccomp allow-list") != std::string::npos);
+  CHECK((*reader)->lockdown_report().find("landlock ABI") != std::string::npos);
+
+  auto scan = (*reader)->scan();
+  REQUIRE(scan);
+  REQUIRE(scan->accepted.size() == 1);
+  CHECK(scan->accepted[0].path == "interviews/p01.txt");
+  std::vector<privsep::DocumentReply> replies;
+  REQUIRE((*reader)->read_documents(1, policy::Destination::kExport, 4, [&](std::size_t, privsep::DocumentReply&& r) {
+    replies.push_back(std::move(r));
+    return Status::success();
+  }));
+  REQUIRE(replies.size() == 1);
+  REQUIRE(replies[0].status == DocumentStatus::kOk);
+  CHECK(replies[0].text_kind == privsep::TextKind::kAnonymized);
+  const std::string& text = replies[0].document->text;
+  CHECK(text.find("Maria") == std::string::npos);
+  CHECK(text.find("Person-") != std::string::npos);
+  CHECK(replies[0].document->segments.size() == 2);
+  CHECK(replies[0].raw_sha256.size() == 64);
+
+  auto sealed = (*reader)->export_vault();
+  REQUIRE(sealed);
+  CHECK_FALSE(sealed->empty());
+  CHECK(sealed->find("Maria") == std::string::npos);  // sealed, not plain
+  REQUIRE((*reader)->finish());
+}
+
+TEST_CASE("path escapes through the reader are refused before any content is read", "[privsep][reader]") {
+  test::TempDir dir;
+  const auto input = dir.path() / "input";
+  test::write_text(input / "ok.txt", "Maria Santos: the ordinary file.\n");
+  test::write_text(dir.path() / "outside.txt", "SECRET-OUTSIDE words\n");
+  test::write_text(dir.path() / "input-evil/secret.txt", "SECRET-SIBLING words\n");
+  std::filesystem::create_symlink("../outside.txt", input / "link-out.txt");
+  std::filesystem::create_symlink("../input-evil", input / "linkdir");
+  std::filesystem::create_symlink("nowhere.txt", input / "dangling.txt");
+  test::ReaderFixture fixture(input);
+  auto reader = privsep::ReaderClient::start(fixture.setup);
+  REQUIRE(reader);
+
+  const std::vector<std::string> escapes = {
+      "../outside.txt",
+      "/etc/passwd",
+      (dir.path() / "outside.txt").string(),
+      "link-out.txt",
+      "linkdir/secret.txt",
+      "dangling.txt",
+      "../input-evil/secret.txt",
+      (dir.path() / "input-evil/secret.txt").string(),
+      "/proc/self/root/etc/passwd",
+      "proc/self/root/etc/passwd",
+      std::string("ok.txt\0/../../outside.txt", 25),
+      std::string(5000, 'a') + ".txt",
+      "a/../../outside.txt",
+      "./ok.txt/../../outside.txt",
+  };
+  for (const auto& path : escapes) {
+    auto reply = (*reader)->read_path(path, policy::Destination::kExport);
+    REQUIRE(reply);
+    INFO("path: " << path.substr(0, 80) << " -> " << reply->error);
+    CHECK(reply->status == DocumentStatus::kDenied);
+    CHECK_FALSE(reply->document.has_value());
+    CHECK(reply->raw_sha256.empty());
+    CHECK_FALSE(reply->error.empty());
+    CHECK(reply->error.find("SECRET") == std::string::npos);
+  }
+  // The reader is still serving, and a plain path still works.
+  auto ok = (*reader)->read_path("ok.txt", policy::Destination::kExport);
+  REQUIRE(ok);
+  REQUIRE(ok->status == DocumentStatus::kOk);
+  CHECK(ok->document->text.find("Maria") == std::string::npos);
+  REQUIRE((*reader)->finish());
+}
+
+TEST_CASE("a reader that dies is reported, not respawned", "[privsep][reader]") {
+  test::TempDir dir;
+  test::write_text(dir.path() / "input/a.txt", "words\n");
+  test::ReaderFixture fixture(dir.path() / "input");
+  auto reader = privsep::ReaderClient::start(fixture.setup);
+  REQUIRE(reader);
+  const pid_t pid = (*reader)->pid();
+  REQUIRE(::kill(pid, SIGKILL) == 0);
+  auto scan = (*reader)->scan();
+  REQUIRE_FALSE(scan);
+  CHECK(scan.error().message.find("killed by SIGKILL") != std::string::npos);
+  CHECK(::kill(pid, 0) != 0);  // reaped
+}
