@@ -202,3 +202,27 @@ TEST_CASE("children do not outlive their supervisor", "[privsep]") {
   }
   CHECK(gone);
 }
+
+TEST_CASE("the protocol seed corpus decodes as its names say", "[privsep][fuzz]") {
+  const auto dir = test::source_dir() / "fuzz/corpus/privsep_protocol";
+  std::size_t seeds = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string bytes = test::slurp(entry.path());
+    REQUIRE_FALSE(bytes.empty());
+    const std::string_view payload = std::string_view(bytes).substr(1);
+    INFO(entry.path().filename().string());
+    switch (bytes[0]) {
+      case 0: CHECK(privsep::decode_document_reply(payload)); break;
+      case 1: CHECK(privsep::decode_scan_reply(payload)); break;
+      case 2: CHECK(privsep::decode_llm_response(payload)); break;
+      case 3: CHECK(privsep::decode_llm_request(payload)); break;
+      case 4: CHECK(privsep::decode_read_document(payload)); break;
+      case 5: CHECK(privsep::decode_read_path(payload)); break;
+      default: FAIL("unknown selector");
+    }
+    // One byte short is never a valid message of the same kind.
+    if (bytes[0] == 0) CHECK_FALSE(privsep::decode_document_reply(payload.substr(0, payload.size() - 1)));
+    ++seeds;
+  }
+  CHECK(seeds >= 8);
+}
