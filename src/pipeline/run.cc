@@ -19,9 +19,8 @@
 #include "export/exporter.h"
 #include "ingest/input_root.h"
 #include "ingest/load.h"
-#include "pipeline/documents.h"
+#include "pipeline/collect.h"
 #include "pipeline/exit_codes.h"
-#include "pipeline/progress.h"
 #include "privsep/reader.h"
 #include "policy/policy.h"
 #include "runlog/keys.h"
@@ -126,28 +125,6 @@ Result<anonymize::VaultKey> vault_key_for(const RunOptions& o) {
   return anonymize::load_or_create_vault_key(keys / "vault.key");
 }
 
-// Time per stage, reported in the run log's timing record: wall time for the document
-// stage and the export, thread time summed over the workers for anonymizing and coding.
-struct Stages {
-  std::chrono::steady_clock::duration documents{}, anonymize{}, code{}, exported{};
-  Json to_json() const {
-    auto seconds = [](std::chrono::steady_clock::duration d) {
-      return std::round(std::chrono::duration<double>(d).count() * 1000) / 1000;
-    };
-    return {{"documents_wall", seconds(documents)}, {"anonymize_thread", seconds(anonymize)},
-            {"code_thread", seconds(code)}, {"export_wall", seconds(exported)}};
-  }
-};
-
-// Everything the document loop produces.
-struct Corpus {
-  std::vector<Document> documents;
-  std::vector<exporter::SkippedInput> skipped;
-  std::vector<exporter::SkippedInput> refused;
-  std::map<std::string, std::size_t> anonymization_counts;
-  std::uint64_t bytes = 0;
-};
-
 }  // namespace
 
 std::string tool_version() { return CQDA_VERSION; }
@@ -244,84 +221,26 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   if (!reader) return finish(fail(kExitInternal, reader.error().message), "reader");
   root = make_error("held by the reader");  // the supervisor keeps no handle on the input
   record("sandbox", {{"process", "reader"}, {"pid", (*reader)->pid()}, {"lockdown", (*reader)->lockdown_report()}});
+  if ((*reader)->lockdown_report().find("landlock not available") != std::string::npos)
+    std::fprintf(err, "cqda run: warning: this kernel has no Landlock; the reader is confined by seccomp and openat2 only\n");
   auto reader_failed = [&](const Error& e) {
     record("process_failed", {{"process", "reader"}, {"error", e.message}});
     return finish(fail(kExitInternal, e.message), "reader failed");
   };
 
-  // 5. Which inputs: the scan of the whole root, or the files named on the command line.
-  Corpus corpus;
-  std::vector<privsep::ScanEntry> accepted;
-  if (o.files.empty()) {
-    auto scan = (*reader)->scan();
-    if (!scan) return reader_failed(scan.error());
-    for (const auto& r : scan->refused) {
-      corpus.refused.push_back({r.path, r.reason});
-      record("input_refused", {{"path", r.path}, {"path_sha256", r.path_sha256}, {"reason", r.reason}});
-    }
-    accepted = std::move(scan->accepted);
-  }
-
-  // 6. Code every document as it arrives from the reader, in input order; record each.
-  Progress progress(o.files.empty() ? accepted.size() : o.files.size(), o.progress);
+  // 5. The documents: from the reader in input order, each recorded, coded and quote-checked.
+  CollectOptions collect;
+  collect.files = o.files;
+  collect.window = 2 * reader_setup.threads + 2;
+  collect.progress = o.progress;
+  collect.cases_by_path_sha256 = std::move(cases_by_path_sha256);
   Stages stages;
-  const auto documents_start = std::chrono::steady_clock::now();
-  std::vector<coder::Coding> codings;
-  std::size_t rejected = 0;
-  std::map<std::string, std::map<std::string, std::string>> cases_by_path;
-  auto consume = [&](privsep::DocumentReply&& r) -> Status {
-    progress.advance(r.raw_bytes);
-    stages.anonymize += r.anonymize_time;
-    if (r.status == privsep::DocumentStatus::kDenied) {
-      corpus.skipped.push_back({r.path, r.error});
-      record("input_denied", {{"path", r.path}, {"path_sha256", r.path_sha256}, {"error", r.error}});
-      return Status::success();
-    }
-    if (r.status == privsep::DocumentStatus::kSkipped) {
-      corpus.skipped.push_back({r.path, r.error});
-      Json data = {{"path", r.path}, {"path_sha256", r.path_sha256}, {"error", r.error}};
-      if (!r.raw_sha256.empty()) {
-        data["sha256"] = r.raw_sha256;
-        data["bytes"] = r.raw_bytes;
-      }
-      record("input_skipped", data);
-      return Status::success();
-    }
-    const Document& d = *r.document;
-    record("input", {{"path", r.path}, {"path_sha256", r.path_sha256}, {"sha256", d.sha256}, {"bytes", d.raw_bytes},
-                     {"format", format_name(d.format)}, {"document_id", d.id}, {"segments", d.segments.size()}});
-    if (auto it = cases_by_path_sha256.find(r.path_sha256); it != cases_by_path_sha256.end())
-      cases_by_path[r.path] = it->second;
-    for (const auto& [type, n] : r.anonymization_counts) corpus.anonymization_counts[type] += n;
-    corpus.bytes += r.raw_bytes;
-    auto code_start = std::chrono::steady_clock::now();
-    CodedDocument coded = code_document(*coder, d);
-    stages.code += std::chrono::steady_clock::now() - code_start;
-    rejected += coded.rejected_quotes;
-    codings.insert(codings.end(), std::make_move_iterator(coded.codings.begin()), std::make_move_iterator(coded.codings.end()));
-    corpus.documents.push_back(std::move(*r.document));
-    return Status::success();
-  };
-  const auto destination = policy::Destination::kExport;
-  if (o.files.empty()) {
-    Status read = (*reader)->read_documents(accepted.size(), destination, 2 * reader_setup.threads + 2,
-                                             [&](std::size_t, privsep::DocumentReply&& r) { return consume(std::move(r)); });
-    if (!read) return reader_failed(read.error());
-  } else {
-    std::set<std::string> seen_ids;
-    for (const auto& file : o.files) {
-      auto reply = (*reader)->read_path(file, destination);
-      if (!reply) return reader_failed(reply.error());
-      // The same file named twice is read once.
-      if (reply->document && !seen_ids.insert(reply->document->id).second) continue;
-      if (auto st = consume(std::move(reply).value()); !st) return reader_failed(st.error());
-    }
-  }
-  progress.finish();
-  stages.documents = std::chrono::steady_clock::now() - documents_start;
+  auto collected = collect_documents(**reader, *coder, collect, record, stages);
+  if (!collected) return reader_failed(collected.error());
+  Corpus& corpus = *collected;
   record("anonymization", {{"applied", anonymize_exports}, {"counts", counts_json(corpus.anonymization_counts)}});
 
-  // The reader's vault now holds every pseudonym it issued; it comes back sealed, is checked
+  // 6. The reader's vault now holds every pseudonym it issued; it comes back sealed, is checked
   // by decrypting it, and is written here. Then the reader must exit cleanly.
   auto sealed = (*reader)->export_vault();
   if (!sealed) return reader_failed(sealed.error());
@@ -330,22 +249,20 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   if (auto st = (*reader)->finish(); !st) return reader_failed(st.error());
   if (auto st = reader_vault->save(); !st)
     return finish(fail(kExitOutput, "cannot save the pseudonym vault: " + st.error().message), "vault save");
-  record("coding", {{"coder", coder::kOfflineCoderName}, {"codings", codings.size()}, {"rejected_quotes", rejected},
-                    {"codebook_version", config.codebook.version}});
-  exporter::CaseAttributes cases;
-  for (auto& [path, attributes] : cases_by_path) cases[path] = std::move(attributes);
+  record("coding", {{"coder", coder::kOfflineCoderName}, {"codings", corpus.codings.size()},
+                    {"rejected_quotes", corpus.rejected_quotes}, {"codebook_version", config.codebook.version}});
 
   // 7. Export atomically, then record each file's hash.
   exporter::ExportInput input;
   input.policy = &config.policy;
   input.codebook = &config.codebook;
   input.documents = &corpus.documents;
-  input.codings = &codings;
+  input.codings = &corpus.codings;
   input.anonymized = anonymize_exports;
   input.anonymization_counts = corpus.anonymization_counts;
   input.skipped = corpus.skipped;
   input.refused = corpus.refused;
-  input.cases = std::move(cases);
+  input.cases = std::move(corpus.cases);
   input.run_id = run_id;
   input.generated_at = utc_now();
   input.tool_version = tool_version();
@@ -361,17 +278,18 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
 
   // 8. Summary.
   int code = corpus.skipped.empty() ? kExitOk : kExitInputsSkipped;
-  double seconds = progress.seconds();
+  double seconds = corpus.seconds;
   const fs::path report = o.output / "report.md";
   std::fprintf(out, "cqda run %s: %zu documents (%.1f MB) in %.2f s, %zu codings",
-               run_id.c_str(), corpus.documents.size(), static_cast<double>(corpus.bytes) / 1e6, seconds, codings.size());
+               run_id.c_str(), corpus.documents.size(), static_cast<double>(corpus.bytes) / 1e6, seconds, corpus.codings.size());
   std::size_t replaced = 0;
   for (const auto& [type, n] : corpus.anonymization_counts) replaced += n;
   std::fprintf(out, ", %zu values anonymized\n", replaced);
   if (!corpus.refused.empty())
     std::fprintf(out, "  %zu files refused by the path policy (listed in the report and the run log)\n", corpus.refused.size());
   for (const auto& s : corpus.skipped) std::fprintf(out, "  skipped %s\n", s.reason.c_str());
-  if (rejected) std::fprintf(out, "  %zu codings rejected: quote not found verbatim in the text\n", rejected);
+  if (corpus.rejected_quotes)
+    std::fprintf(out, "  %zu codings rejected: quote not found verbatim in the text\n", corpus.rejected_quotes);
   std::fprintf(out, "  report:  %s\n  run log: %s (%s)\n", report.c_str(), log_path->c_str(),
                config.signing_key ? "signed" : "unsigned: pass --signing-key to sign it");
   if (!corpus.skipped.empty())
