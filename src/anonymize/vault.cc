@@ -317,6 +317,17 @@ bool Vault::modified() const {
 
 const std::filesystem::path& Vault::path() const { return state_->path; }
 
+bool Vault::extends(const Vault& base) const {
+  if (this == &base) return true;
+  std::scoped_lock lock(state_->mutex, base.state_->mutex);
+  if (!(state_->pseudonym_key == base.state_->pseudonym_key)) return false;
+  for (const auto& [key, pseudonym] : base.state_->forward) {
+    auto it = state_->forward.find(key);
+    if (it == state_->forward.end() || it->second != pseudonym) return false;
+  }
+  return true;
+}
+
 std::string Vault::sealed() const {
   std::lock_guard lock(state_->mutex);
   WipedString plain{state_->serialize()};

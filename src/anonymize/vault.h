@@ -68,6 +68,10 @@ class Vault {
   bool modified() const;  // changed since open/save
   const std::filesystem::path& path() const;
 
+  // True when this vault has `base`'s pseudonym key and every mapping `base` holds, unchanged:
+  // what a vault handed back by the reader must satisfy (it may only have added mappings).
+  bool extends(const Vault& base) const;
+
   // The whole vault encrypted under its key (a fresh nonce each time): the file's content.
   std::string sealed() const;
 

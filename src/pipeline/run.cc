@@ -220,7 +220,8 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   auto reader = privsep::ReaderClient::start(reader_setup);
   if (!reader) return finish(fail(kExitInternal, reader.error().message), "reader");
   root = make_error("held by the reader");  // the supervisor keeps no handle on the input
-  record("sandbox", {{"process", "reader"}, {"pid", (*reader)->pid()}, {"lockdown", (*reader)->lockdown_report()}});
+  if (!record("sandbox", {{"process", "reader"}, {"pid", (*reader)->pid()}, {"lockdown", (*reader)->lockdown_report()}}))
+    return finish(kExitOutput, "run log");
   if ((*reader)->lockdown_report().find("landlock not available") != std::string::npos)
     std::fprintf(err, "cqda run: warning: this kernel has no Landlock; the reader is confined by seccomp and openat2 only\n");
   auto reader_failed = [&](const Error& e) {
@@ -246,6 +247,10 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   if (!sealed) return reader_failed(sealed.error());
   auto reader_vault = anonymize::Vault::from_sealed(*sealed, *vault_key, vault->path());
   if (!reader_vault) return reader_failed(make_error("the reader's vault does not open: " + reader_vault.error().message));
+  // The reader may only add pseudonyms: a vault with another pseudonym key, or with a mapping
+  // changed or gone, would let a compromised reader rewrite re-identification for every run.
+  if (!reader_vault->extends(*vault))
+    return reader_failed(make_error("the reader handed back a vault that changes existing pseudonyms; it was not saved"));
   if (auto st = (*reader)->finish(); !st) return reader_failed(st.error());
   if (auto st = reader_vault->save(); !st)
     return finish(fail(kExitOutput, "cannot save the pseudonym vault: " + st.error().message), "vault save");

@@ -2,6 +2,8 @@
 
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,11 +26,18 @@ std::string signal_text(int sig) {
 
 }  // namespace
 
-Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(std::string name, const ipc::PermitTable& inbound,
+Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(std::string name, ipc::PermitTable inbound,
                                                           const std::function<int(UniqueFd)>& child_main) {
   auto pair = ipc::Channel::socketpair();
   if (!pair) return pair.error();
   auto [parent_end, child_end] = std::move(pair).value();
+  // A stuck child must not hang the supervisor in send(): a bounded wait, then an error.
+  const timeval send_timeout{30, 0};
+  ::setsockopt(parent_end.get(), SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
+  // With SIGCHLD ignored (inherited from whatever started us), children are reaped by the
+  // kernel and their exit status is lost: the supervisor must see how each one ended.
+  struct sigaction chld {};
+  if (::sigaction(SIGCHLD, nullptr, &chld) == 0 && chld.sa_handler == SIG_IGN) ::signal(SIGCHLD, SIG_DFL);
   const pid_t supervisor = ::getpid();
   std::fflush(nullptr);  // buffered output must not be written twice
   pid_t pid = ::fork();
@@ -47,11 +56,14 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(std::string name, cons
     }
     ::_exit(code);
   }
-  return std::unique_ptr<ChildProcess>(new ChildProcess(std::move(name), pid, std::move(parent_end), inbound));
+  return std::unique_ptr<ChildProcess>(new ChildProcess(std::move(name), pid, std::move(parent_end), std::move(inbound)));
 }
 
-ChildProcess::ChildProcess(std::string name, pid_t pid, UniqueFd fd, const ipc::PermitTable& inbound)
-    : name_(std::move(name)), pid_(pid), channel_(std::make_unique<ipc::Channel>(std::move(fd), inbound, name_)) {}
+ChildProcess::ChildProcess(std::string name, pid_t pid, UniqueFd fd, ipc::PermitTable inbound)
+    : name_(std::move(name)),
+      pid_(pid),
+      inbound_(std::move(inbound)),
+      channel_(std::make_unique<ipc::Channel>(std::move(fd), inbound_, name_)) {}
 
 ChildProcess::~ChildProcess() { kill(); }
 
@@ -60,8 +72,13 @@ bool ChildProcess::reap(int timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
     pid_t r = ::waitpid(pid_, &status_, WNOHANG);
-    if (r == pid_ || (r < 0 && errno == ECHILD)) {
+    if (r == pid_) {
       reaped_ = true;
+      return true;
+    }
+    if (r < 0 && errno == ECHILD) {  // reaped elsewhere: how it ended is unknown, never "fine"
+      reaped_ = true;
+      status_ = -1;
       return true;
     }
     if (std::chrono::steady_clock::now() >= deadline) return false;
@@ -76,7 +93,7 @@ void ChildProcess::kill() {
 }
 
 std::string ChildProcess::describe_status(int status) const {
-  if (WIFEXITED(status)) {
+  if (status != -1 && WIFEXITED(status)) {
     int code = WEXITSTATUS(status);
     if (code == 0) return "the " + name_ + " exited normally";
     std::string why = code == kChildProtocolError     ? " (it received a message it does not permit)"
@@ -84,6 +101,7 @@ std::string ChildProcess::describe_status(int status) const {
                                                       : "";
     return "the " + name_ + " exited with status " + std::to_string(code) + why;
   }
+  if (status == -1) return "the " + name_ + " ended, but its exit status was lost";
   if (WIFSIGNALED(status)) return "the " + name_ + " was killed by " + signal_text(WTERMSIG(status));
   return "the " + name_ + " ended in an unknown way";
 }
@@ -102,7 +120,7 @@ Status ChildProcess::finish(int timeout_ms) {
     kill();
     return make_error("the " + name_ + " did not exit after its channel closed and was killed");
   }
-  if (WIFEXITED(status_) && WEXITSTATUS(status_) == 0) return Status::success();
+  if (status_ != -1 && WIFEXITED(status_) && WEXITSTATUS(status_) == 0) return Status::success();
   return make_error(describe_status(status_));
 }
 

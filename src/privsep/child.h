@@ -29,7 +29,7 @@ inline constexpr int kChildInternalError = 70;
 class ChildProcess {
  public:
   // `inbound`: what the child may send. `child_main` runs in the child with the channel fd.
-  static Result<std::unique_ptr<ChildProcess>> spawn(std::string name, const ipc::PermitTable& inbound,
+  static Result<std::unique_ptr<ChildProcess>> spawn(std::string name, ipc::PermitTable inbound,
                                                      const std::function<int(UniqueFd channel)>& child_main);
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
@@ -47,12 +47,13 @@ class ChildProcess {
   std::string describe_end();
 
  private:
-  ChildProcess(std::string name, pid_t pid, UniqueFd fd, const ipc::PermitTable& inbound);
+  ChildProcess(std::string name, pid_t pid, UniqueFd fd, ipc::PermitTable inbound);
   std::string describe_status(int status) const;
   bool reap(int timeout_ms);  // true when the child was reaped
 
   std::string name_;
   pid_t pid_ = -1;
+  ipc::PermitTable inbound_;  // before channel_, which refers to it
   std::unique_ptr<ipc::Channel> channel_;
   bool reaped_ = false;
   int status_ = 0;

@@ -1,9 +1,12 @@
 #include "privsep/llm_caller.h"
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdint>
 #include <cstring>
 
 #include "sandbox/lockdown.h"
@@ -19,7 +22,8 @@ Status send_all(int fd, std::string_view data, std::chrono::steady_clock::time_p
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     pollfd p{fd, POLLOUT, 0};
     if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) == 0) return make_error("sending the request timed out");
-    ssize_t n = ::write(fd, data.data(), data.size());
+    // MSG_NOSIGNAL: a peer that closed early is an error to report, not a SIGPIPE.
+    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
       return make_error(std::string("sending the request: ") + std::strerror(errno));
@@ -174,13 +178,23 @@ Result<LlmResponse> LlmCallerClient::exchange(const LlmRequest& request) {
   const std::uint32_t id = next_id_++;
   if (auto st = child_->channel().send(wire(MessageType::kLlmRequest), id, encode_llm_request(request)); !st)
     return fail(st.error().message);
+  // One deadline for the whole exchange, and one connection: a caller that keeps asking for
+  // connections, or for one to another URL than the request's, is stopped.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(request.timeout_ms) +
+                        std::chrono::milliseconds(kConnectTimeoutMs + 5000);
+  bool connected = false;
   for (;;) {
-    auto message = child_->channel().receive(static_cast<int>(request.timeout_ms) + kConnectTimeoutMs + 5000);
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return fail("the llm-caller did not answer in time");
+    auto message = child_->channel().receive(static_cast<int>(std::min<std::int64_t>(left.count(), INT32_MAX)));
     if (!message) {
       if (child_->channel().closed()) return make_error(child_->describe_end());
       return fail(message.error().message);
     }
     if (message->type == wire(MessageType::kConnect)) {
+      if (connected || message->payload != request.url)
+        return fail("the llm-caller asked for a connection it was not given a request for");
+      connected = true;
       if (auto st = serve_connect(*message); !st) return st.error();
       continue;
     }
@@ -188,6 +202,8 @@ Result<LlmResponse> LlmCallerClient::exchange(const LlmRequest& request) {
       return fail("the llm-caller sent an unexpected message");
     auto response = decode_llm_response(message->payload);
     if (!response) return fail(response.error().message);
+    if (response->response.size() > request.max_response_bytes)
+      return fail("the llm-caller returned more than the response limit");
     return response;
   }
 }

@@ -1,5 +1,7 @@
 #include "privsep/protocol.h"
 
+#include <algorithm>
+
 #include "ipc/wire.h"
 
 namespace cqda::privsep {
@@ -37,14 +39,18 @@ bool read_entry(WireReader& in, ScanEntry& e) {
 
 }  // namespace
 
-const ipc::PermitTable& reader_to_supervisor() {
-  static const ipc::PermitTable table{
+ipc::PermitTable reader_to_supervisor(const policy::PathPolicy& paths) {
+  constexpr std::uint64_t kSlack = 1u << 20;
+  // Anonymization can lengthen text (a pseudonym for a short name), hence the factor 4.
+  const std::uint64_t text = std::max<std::uint64_t>(paths.max_file_bytes, paths.archive.max_uncompressed_bytes);
+  const auto document = static_cast<std::uint32_t>(std::min<std::uint64_t>(4 * text + kSlack, kMaxDocumentMessage));
+  const auto scan = static_cast<std::uint32_t>(std::min<std::uint64_t>(2048ull * paths.max_files + kSlack, kMaxScanMessage));
+  return ipc::PermitTable{
       ready(), pong(),
-      rule(MessageType::kScanResult, "scan_result", kMaxScanMessage, FdRule::kNone, Permit::kOnce),
-      rule(MessageType::kDocument, "document", kMaxDocumentMessage, FdRule::kNone, Permit::kMany),
+      rule(MessageType::kScanResult, "scan_result", scan, FdRule::kNone, Permit::kOnce),
+      rule(MessageType::kDocument, "document", document, FdRule::kNone, Permit::kMany),
       rule(MessageType::kVault, "vault", kMaxVaultMessage, FdRule::kNone, Permit::kOnce),
   };
-  return table;
 }
 
 const ipc::PermitTable& supervisor_to_reader() {

@@ -43,7 +43,9 @@ enum class MessageType : std::uint16_t {
 inline std::uint16_t wire(MessageType type) { return static_cast<std::uint16_t>(type); }
 
 // What each side accepts from the other.
-const ipc::PermitTable& reader_to_supervisor();
+// The reader's caps follow the path policy: a document reply is bounded by what the largest
+// allowed file (or archive's text) can become, the scan by max_files.
+ipc::PermitTable reader_to_supervisor(const policy::PathPolicy& paths);
 const ipc::PermitTable& supervisor_to_reader();
 const ipc::PermitTable& llm_caller_to_supervisor();
 const ipc::PermitTable& supervisor_to_llm_caller();
@@ -134,8 +136,8 @@ std::string encode_llm_response(const LlmResponse& response);
 Result<LlmResponse> decode_llm_response(std::string_view payload);
 
 // Caps shared by the tables and the senders.
-inline constexpr std::uint32_t kMaxDocumentMessage = 512u << 20;
-inline constexpr std::uint32_t kMaxScanMessage = 256u << 20;
+inline constexpr std::uint32_t kMaxDocumentMessage = 512u << 20;  // whatever the policy says
+inline constexpr std::uint32_t kMaxScanMessage = 256u << 20;      // whatever the policy says
 inline constexpr std::uint32_t kMaxVaultMessage = 256u << 20;
 inline constexpr std::uint32_t kMaxSmallMessage = 64u << 10;
 inline constexpr std::uint32_t kMaxLlmMessage = 16u << 20;

@@ -274,6 +274,7 @@ int reader_main(const ReaderSetup& setup, UniqueFd channel_fd) {
   spec.read_beneath_fd = setup.root->fd();
   spec.threads = true;
   spec.max_open_files = 32 + 2 * setup.threads;
+  spec.landlock_abi_limit = setup.landlock_abi_limit;
   auto report = sandbox::lock_down(spec);
   if (!report) {
     std::fprintf(stderr, "cqda reader: lockdown failed: %s\n", report.error().message.c_str());
@@ -287,7 +288,7 @@ int reader_main(const ReaderSetup& setup, UniqueFd channel_fd) {
 // ---- the supervisor's side --------------------------------------------------------------
 
 Result<std::unique_ptr<ReaderClient>> ReaderClient::start(const ReaderSetup& setup) {
-  auto child = ChildProcess::spawn("reader", reader_to_supervisor(),
+  auto child = ChildProcess::spawn("reader", reader_to_supervisor(setup.policy->paths),
                                    [&setup](UniqueFd fd) { return reader_main(setup, std::move(fd)); });
   if (!child) return child.error();
   return adopt(std::move(child).value(), *setup.policy);

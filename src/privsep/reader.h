@@ -35,6 +35,7 @@ struct ReaderSetup {
   const anonymize::Vault* vault = nullptr;
   const ingest::InputRoot* root = nullptr;
   unsigned threads = 1;  // worker threads (counted before lockdown: the count reads /sys)
+  int landlock_abi_limit = -1;  // tests stand in for older kernels; -1: what the kernel has
   // Runs in the child before lockdown: wipe secrets the reader must not hold (the signing key).
   std::function<void()> drop_secrets;
 };

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 
 #include "common/fd.h"
@@ -70,6 +71,7 @@ int landlock_abi() {
 Result<LandlockOutcome> apply_landlock(const LandlockRules& rules) {
   LandlockOutcome outcome;
   outcome.abi = landlock_abi();
+  if (rules.abi_limit >= 0) outcome.abi = std::min(outcome.abi, rules.abi_limit);
   if (outcome.abi <= 0) {
     outcome.applied = "not available in this kernel: file system and network limits rest on seccomp alone";
     return outcome;

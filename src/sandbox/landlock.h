@@ -22,6 +22,8 @@ struct LandlockRules {
   bool deny_tcp = true;
   // Kernel ABI 6+: no signals to, and no abstract unix sockets of, processes outside the domain.
   bool scope_signals_and_abstract_sockets = true;
+  // Use at most this ABI (tests stand in for older kernels); -1: what the kernel has.
+  int abi_limit = -1;
 };
 
 struct LandlockOutcome {

@@ -102,13 +102,15 @@ Result<LockdownReport> lock_down(const LockdownSpec& spec) {
   // 5. Landlock: the file system and TCP walls.
   LandlockRules rules;
   rules.read_beneath_fd = spec.read_beneath_fd;
+  rules.abi_limit = spec.landlock_abi_limit;
   auto landlock = apply_landlock(rules);
   if (!landlock) return landlock.error();
   report.landlock = std::move(landlock).value();
 
   // 6. seccomp last: from here on only the role's allow-list.
   report.seccomp_relaxed = seccomp_relaxed();
-  SeccompContext context{spec.channel_fd, static_cast<int>(::getpid()), spec.threads};
+  SeccompContext context{spec.channel_fd, static_cast<int>(::getpid()), spec.threads,
+                         report.landlock.enforced && report.landlock.abi >= 3};
   if (auto st = install_seccomp(spec.role, context); !st) return st.error();
   return report;
 }

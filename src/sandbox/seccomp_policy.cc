@@ -21,6 +21,10 @@ constexpr std::uint64_t kCloneCheckedMask = kThreadFlags | CLONE_NEWNS | CLONE_N
                                             CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP |
                                             CLONE_VFORK | CLONE_PARENT | CLONE_PTRACE;
 constexpr std::uint64_t kLow32 = 0xffffffffull;
+// Open flags that could change a file. O_TMPFILE is a bit of its own plus O_DIRECTORY (glibc's
+// __O_TMPFILE includes O_DIRECTORY too), so only the bit of its own goes into the mask.
+constexpr std::uint64_t kTmpfileBit = 020000000;
+constexpr std::uint64_t kReadOnlyMask = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | kTmpfileBit;
 
 class RuleList {
  public:
@@ -66,11 +70,8 @@ void add_base(RuleList& r, const SeccompContext& c) {
   r.allow("poll", "wait for the channel with a timeout");
   r.allow("ppoll", "wait for the channel with a timeout");
   r.allow("close", "release descriptors it holds");
-  r.allow_if("newfstatat", {3, AT_EMPTY_PATH, AT_EMPTY_PATH, "AT_EMPTY_PATH: an open fd, no path"},
-             "fstat of an open descriptor (stdio on first use)");
   r.allow("exit", "a thread ends");
   r.allow("exit_group", "the process ends");
-  r.refuse("openat", EACCES, "library probes of files fail softly; the reader opens with openat2 only");
   r.refuse("open", EACCES, "library probes of files fail softly");
   r.refuse("statx", ENOSYS, "glibc falls back to fstat/newfstatat");
   r.refuse("clone3", ENOSYS, "glibc falls back to clone, whose flags a filter can check");
@@ -84,15 +85,30 @@ void add_base(RuleList& r, const SeccompContext& c) {
 
 void add_reader(RuleList& r, const SeccompContext& c) {
   add_base(r, c);
-  r.allow("openat2", "open input files beneath the root (RESOLVE_BENEATH, no symlinks)");
+  if (c.openat2_confined) {
+    r.allow("openat2", "open input files beneath the root (RESOLVE_BENEATH, no symlinks); Landlock refuses writes");
+    r.refuse("openat", EACCES, "library probes of files fail softly; the reader opens with openat2 only");
+  } else {
+    r.refuse("openat2", ENOSYS, "Landlock below ABI 3 cannot refuse O_TRUNC: fall back to openat");
+    r.allow_if("openat", {2, kReadOnlyMask, 0, "flags read-only: no write, create, truncate, append, tmpfile"},
+               "open input files one component at a time (O_NOFOLLOW), read-only");
+  }
   r.allow("read", "read input files");
   r.allow("getdents64", "list input folders");
   r.allow("newfstatat", "check an entry's type without following symlinks (AT_SYMLINK_NOFOLLOW)");
-  r.allow_if("write", arg_is(0, 2, "fd == stderr"), "last-gasp diagnostics on stderr only");
+  // No write at all: not even stderr, which would be a way out for raw text (container logs).
+}
+
+// glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH), which seccomp cannot tell from a stat
+// of any path: refused, so stdio falls back to its default buffer size.
+void refuse_stat(RuleList& r) {
+  r.refuse("newfstatat", EACCES, "stat of paths is not needed; stdio works without fstat");
+  r.refuse("openat", EACCES, "library probes of files fail softly");
 }
 
 void add_llm_caller(RuleList& r, const SeccompContext& c) {
   add_base(r, c);
+  refuse_stat(r);
   r.allow("read", "read responses from the connected sockets it was handed");
   r.allow("write", "send requests on the connected sockets it was handed, diagnostics on stderr");
   r.allow_if("sendto", {4, ~0ull, 0, "no destination address"}, "send on a connected socket only");
@@ -102,6 +118,7 @@ void add_llm_caller(RuleList& r, const SeccompContext& c) {
 
 void add_broker(RuleList& r, const SeccompContext& c) {
   add_base(r, c);
+  refuse_stat(r);
   r.allow("accept4", "accept clients on the listening socket made before lockdown");
   r.allow("read", "read client requests (stdio or accepted sockets)");
   r.allow("write", "answer clients; diagnostics on stderr");
@@ -175,15 +192,15 @@ Status install_seccomp(Role role, const SeccompContext& context) {
                                            SCMP_CMP(rule.check->index, SCMP_CMP_MASKED_EQ, rule.check->mask,
                                                     rule.check->value))
                         : seccomp_rule_add(ctx.get(), action, nr, 0);
-    // Adding an unconditional allow next to a conditional one (relaxed builds) is EEXIST.
-    if (rc < 0 && rc != -EEXIST) return seccomp_error("rule for " + rule.syscall, rc);
+    // Only a relaxed build adds an unconditional allow next to a conditional one (EEXIST).
+    if (rc < 0 && !(rc == -EEXIST && seccomp_relaxed())) return seccomp_error("rule for " + rule.syscall, rc);
   }
   if (int rc = seccomp_load(ctx.get()); rc < 0) return seccomp_error("load", rc);
   return Status::success();
 }
 
 std::string describe_seccomp(Role role) {
-  SeccompContext context{3, 1, role == Role::kReader || role == Role::kBroker};
+  SeccompContext context{3, 1, role == Role::kReader || role == Role::kBroker, true};
   std::string out;
   for (const SyscallRule& rule : seccomp_rules(role, context)) {
     std::string action = rule.kind == SyscallRule::Kind::kAllow ? "allow" : std::string("errno ") + strerrorname_np(rule.error);

@@ -37,6 +37,11 @@ struct SeccompContext {
   int channel_fd = -1;  // the only fd sendmsg/recvmsg may use
   int own_pid = 0;      // the only process tgkill may signal (abort() reports itself)
   bool threads = false; // clone with thread flags only
+  // Landlock ABI 3+ is enforced, so it refuses any open for writing or truncation (O_TRUNC
+  // is invisible to seccomp inside openat2's struct): the reader may use openat2. Below
+  // that, openat2 answers ENOSYS (the reader falls back to a component-by-component openat
+  // walk) and openat is allowed only with read-only flags, which seccomp can see.
+  bool openat2_confined = true;
 };
 
 // The rules of `role`, in the order they are listed in the docs.

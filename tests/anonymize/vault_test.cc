@@ -142,3 +142,31 @@ TEST_CASE("Crockford base32 alphabet and HMAC domain separation") {
   CHECK(code.size() == 51);
   CHECK(code.find_first_of("ILOU") == std::string::npos);
 }
+
+TEST_CASE("a vault handed back sealed extends its base only if it kept every mapping and the key") {
+  cqda::test::TempDir dir;
+  const auto key = *load_or_create_vault_key(dir / "vault.key");
+  auto base = Vault::open(dir / "pseudonyms.vault", key);
+  REQUIRE(base.ok());
+  const PseudonymFormat format{"Person-", "", false, 4};
+  const std::string maria = base->pseudonym("person", "maria santos", format);
+
+  // What an honest reader returns: the same mappings plus new ones.
+  auto grown = Vault::from_sealed(base->sealed(), key, base->path());
+  REQUIRE(grown.ok());
+  CHECK(grown->pseudonym("person", "maria santos", format) == maria);
+  grown->pseudonym("person", "james whitfield", format);
+  CHECK(grown->extends(*base));
+  CHECK_FALSE(base->extends(*grown));  // the base lacks the new mapping
+
+  // A mapping rewritten, or a vault with another pseudonym key, does not.
+  auto rewritten = Vault::from_sealed(base->sealed(), key, base->path());
+  REQUIRE(rewritten.ok());
+  rewritten->assign("person", "someone else", maria);
+  CHECK_FALSE(rewritten->extends(*base));
+  auto other = Vault::open(dir / "other.vault", key);  // a fresh random pseudonym key
+  REQUIRE(other.ok());
+  CHECK_FALSE(other->extends(*base));
+  // A sealed vault under another vault key does not even open.
+  CHECK_FALSE(Vault::from_sealed(base->sealed(), VaultKey::random(), base->path()).ok());
+}

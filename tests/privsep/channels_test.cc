@@ -10,6 +10,7 @@
 #include <functional>
 #include <thread>
 
+#include "egress/egress.h"
 #include "ipc/channel.h"
 #include "privsep/broker.h"
 #include "privsep/llm_caller.h"
@@ -117,7 +118,7 @@ TEST_CASE("reader -> supervisor: a malformed reply ends the reader and fails the
                                                                        std::string(8, '\0'))});
   for (const auto& m : frames) {
     INFO(m.name);
-    auto child = privsep::ChildProcess::spawn("reader", privsep::reader_to_supervisor(),
+    auto child = privsep::ChildProcess::spawn("reader", privsep::reader_to_supervisor(policy::default_policy().paths),
                                               misbehaving_child(privsep::supervisor_to_reader(), m));
     REQUIRE(child);
     auto reader = privsep::ReaderClient::adopt(std::move(child).value(), policy);
@@ -158,7 +159,7 @@ TEST_CASE("llm caller and broker -> supervisor: a malformed message ends the chi
 }
 
 TEST_CASE("a child killed by its seccomp filter is reported as such", "[privsep]") {
-  auto child = privsep::ChildProcess::spawn("reader", privsep::reader_to_supervisor(), [](UniqueFd fd) {
+  auto child = privsep::ChildProcess::spawn("reader", privsep::reader_to_supervisor(policy::default_policy().paths), [](UniqueFd fd) {
     sandbox::LockdownSpec spec;
     spec.role = sandbox::Role::kReader;
     spec.channel_fd = fd.get();
@@ -180,9 +181,12 @@ TEST_CASE("children do not outlive their supervisor", "[privsep]") {
   REQUIRE(supervisor >= 0);
   if (supervisor == 0) {
     ::close(pipe_fds[0]);
-    privsep::BrokerSetup setup;
-    auto broker = privsep::BrokerClient::start(setup);
-    pid_t pid = broker ? (*broker)->pid() : -1;
+    // A child that never looks at its channel: only PR_SET_PDEATHSIG can end it.
+    auto child = privsep::ChildProcess::spawn("broker", privsep::broker_to_supervisor(), [](UniqueFd) {
+      for (;;) ::pause();
+      return 0;
+    });
+    pid_t pid = child ? (*child)->pid() : -1;
     if (::write(pipe_fds[1], &pid, sizeof pid) != sizeof pid) ::_exit(1);
     ::pause();
     ::_exit(0);
@@ -225,4 +229,38 @@ TEST_CASE("the protocol seed corpus decodes as its names say", "[privsep][fuzz]"
     ++seeds;
   }
   CHECK(seeds >= 8);
+}
+
+TEST_CASE("an llm caller that asks for a connection it has no request for is stopped", "[privsep][ipc]") {
+  policy::EgressPolicy egress;
+  egress.endpoints.push_back({"api", "https", "api.example.org", 443, false});
+  int resolved = 0;
+  egress::Resolver resolver = [&](const std::string&, std::uint16_t) -> Result<std::vector<egress::Address>> {
+    ++resolved;
+    return make_error("no DNS in this test");
+  };
+  for (const std::string& asked : {std::string("https://api.example.org/other"), std::string("https://api.example.org/v1")}) {
+    const bool twice = asked == "https://api.example.org/v1";
+    auto child = privsep::ChildProcess::spawn("llm-caller", privsep::llm_caller_to_supervisor(), [asked, twice](UniqueFd fd) {
+      ipc::Channel channel(std::move(fd), privsep::supervisor_to_llm_caller(), "supervisor");
+      if (!privsep::send_ready(channel, "fake")) return 1;
+      (void)channel.receive(10000);
+      (void)channel.send(wire(MessageType::kConnect), 1, asked);
+      if (twice) {
+        (void)channel.receive(10000);  // the refusal of the first
+        (void)channel.send(wire(MessageType::kConnect), 2, asked);
+      }
+      ::sleep(30);
+      return 0;
+    });
+    REQUIRE(child);
+    auto caller = privsep::LlmCallerClient::adopt(std::move(child).value(), egress, resolver);
+    REQUIRE(caller);
+    const pid_t pid = (*caller)->pid();
+    auto response = (*caller)->exchange({"https://api.example.org/v1", "GET / HTTP/1.1\r\n\r\n", 1024, 2000});
+    REQUIRE_FALSE(response);
+    CHECK_THAT(response.error().message, Catch::Contains("asked for a connection"));
+    expect_killed(pid);
+  }
+  CHECK(resolved == 1);  // only the one connection that matched its request was even looked up
 }

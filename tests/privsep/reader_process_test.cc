@@ -111,3 +111,34 @@ TEST_CASE("a reader that dies is reported, not respawned", "[privsep][reader]") 
   CHECK(scan.error().message.find("killed by SIGKILL") != std::string::npos);
   CHECK(::kill(pid, 0) != 0);  // reaped
 }
+
+TEST_CASE("on a kernel with Landlock below ABI 3 the reader falls back to read-only openat and still reads", "[privsep][reader]") {
+  test::TempDir dir;
+  test::write_text(dir.path() / "input/interviews/p01.txt", "Interviewer: Hello.\n\nMaria Santos: I work nights.\n");
+  test::write_text(dir.path() / "input/notes/n1.md", "Maria Santos met the team.\n");
+  std::filesystem::create_symlink("../interviews/p01.txt", dir.path() / "input/notes/link.md");
+  for (int abi : {2, 0}) {
+    INFO("Landlock ABI limited to " << abi);
+    test::ReaderFixture fixture(dir.path() / "input");
+    fixture.setup.landlock_abi_limit = abi;
+    auto reader = privsep::ReaderClient::start(fixture.setup);
+    REQUIRE(reader);
+    CHECK((*reader)->lockdown_report().find(abi == 0 ? "landlock not available" : "landlock ABI 2") != std::string::npos);
+    auto scan = (*reader)->scan();
+    REQUIRE(scan);
+    CHECK(scan->accepted.size() == 2);
+    std::size_t ok = 0;
+    REQUIRE((*reader)->read_documents(scan->accepted.size(), policy::Destination::kExport, 4, [&](std::size_t, privsep::DocumentReply&& r) {
+      if (r.status == DocumentStatus::kOk && r.document->text.find("Maria") == std::string::npos) ++ok;
+      return Status::success();
+    }));
+    CHECK(ok == 2);
+    // The fallback walk refuses escapes and symlinks just the same.
+    for (const char* path : {"../outside.txt", "notes/link.md"}) {
+      auto denied = (*reader)->read_path(path, policy::Destination::kExport);
+      REQUIRE(denied);
+      CHECK(denied->status == DocumentStatus::kDenied);
+    }
+    REQUIRE((*reader)->finish());
+  }
+}

@@ -6,8 +6,10 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <poll.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -36,9 +38,15 @@ struct Outcome {
   int exit_code = -1;
 };
 
-// Forks; the child locks down as `role` and runs `attempt`, whose return value becomes its
-// exit status (by convention the errno of the refused call, 0 for success).
-Outcome run_locked_down(Role role, int read_root_fd, const std::function<int(int channel)>& attempt) {
+// Descriptors a test's `prepare` made before lockdown, for its `attempt` to use.
+std::vector<int> prepared;
+
+// Forks; the child runs `prepare` (before lockdown: make sockets, return fds to keep), locks
+// down as `role` (Landlock limited to `abi_limit` when >= 0, standing in for an older kernel)
+// and runs `attempt`, whose return value becomes its exit status (by convention the errno of
+// the refused call, 0 for success).
+Outcome run_locked_down(Role role, int read_root_fd, const std::function<int(int channel)>& attempt,
+                        int abi_limit = -1, const std::function<std::vector<int>()>& prepare = {}) {
   int pair[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0);
   pid_t pid = ::fork();
@@ -51,6 +59,11 @@ Outcome run_locked_down(Role role, int read_root_fd, const std::function<int(int
     if (read_root_fd >= 0) spec.keep_fds.push_back(read_root_fd);
     spec.read_beneath_fd = read_root_fd;
     spec.threads = role != Role::kLlmCaller;
+    spec.landlock_abi_limit = abi_limit;
+    if (prepare) {
+      prepared = prepare();
+      spec.keep_fds.insert(spec.keep_fds.end(), prepared.begin(), prepared.end());
+    }
     auto report = sandbox::lock_down(spec);
     if (!report) ::_exit(200);
     ::_exit(attempt(pair[1]));
@@ -192,6 +205,12 @@ TEST_CASE("reader: reads beneath its root and nothing else", "[sandbox][reader]"
     require_killed_by_seccomp(run_locked_down(Role::kReader, root, [](int channel) {
       return result_errno(::write(channel, "x", 1));
     }));
+    // Not even stderr: it would be a way out for raw text (container logs).
+    require_killed_by_seccomp(run_locked_down(Role::kReader, root, [](int) { return result_errno(::write(2, "x", 1)); }));
+    // O_TRUNC rides inside openat2's struct, out of seccomp's sight: Landlock ABI 3+ refuses it.
+    require_refused(run_locked_down(Role::kReader, root, [root](int) {
+      return result_errno(open2_unconfined(root, "interview.txt", O_RDONLY | O_TRUNC));
+    }), EACCES);
     require_killed_by_seccomp(run_locked_down(Role::kReader, root, [root](int) {
       return result_errno(::unlinkat(root, "interview.txt", 0));
     }));
@@ -214,6 +233,16 @@ TEST_CASE("reader: reads beneath its root and nothing else", "[sandbox][reader]"
     require_refused(run_locked_down(Role::kReader, root, [root](int) { return result_errno(open2_unconfined(root, "new.txt", O_WRONLY | O_CREAT)); }),
                     EACCES);
   }
+  SECTION("no executable memory, no signals to other processes") {
+    require_killed_by_seccomp(run_locked_down(Role::kReader, root, [](int) {
+      void* p = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      return result_errno(::mprotect(p, 4096, PROT_READ | PROT_EXEC));
+    }));
+    require_killed_by_seccomp(run_locked_down(Role::kReader, root, [](int) { return result_errno(::kill(::getppid(), 0)); }));
+    require_killed_by_seccomp(run_locked_down(Role::kReader, root, [](int) {
+      return result_errno(::syscall(SYS_tgkill, ::getppid(), ::getppid(), 0));
+    }));
+  }
   SECTION("other ABIs are killed: x32 and i386") {
     require_killed_by_seccomp(run_locked_down(Role::kReader, root, try_x32_getpid));
     require_killed_by_seccomp(run_locked_down(Role::kReader, root, try_x32_socket));
@@ -222,16 +251,52 @@ TEST_CASE("reader: reads beneath its root and nothing else", "[sandbox][reader]"
   ::close(root);
 }
 
+TEST_CASE("reader on an older kernel: read-only openat instead of openat2, so truncation stays impossible", "[sandbox][reader]") {
+  test::TempDir dir;
+  test::write_text(dir.path() / "input/interview.txt", "hello");
+  int root = ::open((dir.path() / "input").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  REQUIRE(root >= 0);
+  for (int abi : {2, 0}) {
+    INFO("Landlock ABI limited to " << abi);
+    // openat2 answers ENOSYS, so the reader's component walk takes over...
+    require_refused(run_locked_down(Role::kReader, root, [root](int) { return result_errno(open2(root, "interview.txt", O_RDONLY)); }, abi),
+                    ENOSYS);
+    // ...and a read-only openat still reads.
+    require_refused(run_locked_down(Role::kReader, root, [root](int) {
+      int fd = ::openat(root, "interview.txt", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) return 100 + errno;
+      char buf[8] = {};
+      return ::read(fd, buf, sizeof buf) == 5 ? 0 : 99;
+    }, abi), 0);
+    for (int flags : {O_RDONLY | O_TRUNC, O_WRONLY, O_RDWR, O_RDONLY | O_CREAT, O_WRONLY | O_APPEND}) {
+      INFO("flags " << flags);
+      require_killed_by_seccomp(run_locked_down(Role::kReader, root, [root, flags](int) {
+        return result_errno(::openat(root, "interview.txt", flags | O_CLOEXEC, 0600));
+      }, abi));
+    }
+    REQUIRE(test::slurp(dir.path() / "input/interview.txt") == "hello");
+  }
+  ::close(root);
+}
+
 TEST_CASE("llm caller: no files, no sockets of its own, no exec", "[sandbox][llm]") {
-  SECTION("what it needs still works: write and read on a socket it holds") {
-    auto outcome = run_locked_down(Role::kLlmCaller, -1, [](int channel) {
-      if (::sendmsg(channel, nullptr, 0) < 0 && errno != EFAULT && errno != EINVAL) return 100 + errno;
-      pollfd p{channel, POLLOUT, 0};
+  SECTION("what it needs still works: write, send, read and recv on sockets it was handed") {
+    auto prepare = [] {
+      int sp[2];
+      ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp);
+      return std::vector<int>{sp[0], sp[1]};
+    };
+    auto outcome = run_locked_down(Role::kLlmCaller, -1, [](int) {
+      const int a = prepared[0], b = prepared[1];
+      char buf[8] = {};
+      if (::send(a, "ping", 4, MSG_NOSIGNAL) != 4 || ::read(b, buf, sizeof buf) != 4) return 101;
+      if (::write(b, "pong", 4) != 4 || ::recv(a, buf, sizeof buf, 0) != 4 || std::string(buf, 4) != "pong") return 102;
+      pollfd p{a, POLLOUT, 0};
       if (::poll(&p, 1, 0) != 1) return 99;
       // A last-gasp diagnostic on stderr does not kill it (stdio's first use stats the fd).
       std::fprintf(stderr, "llm-caller test: stderr still works after lockdown\n");
       return 0;
-    });
+    }, -1, prepare);
     require_refused(outcome, 0);
   }
   SECTION("files") {
@@ -265,6 +330,40 @@ TEST_CASE("broker: no view of the input, no outbound connections, no exec", "[sa
     require_refused(run_locked_down(Role::kBroker, -1, [&](int) { return result_errno(::openat(AT_FDCWD, folder.c_str(), O_RDONLY | O_DIRECTORY)); }),
                     EACCES);
     require_killed_by_seccomp(run_locked_down(Role::kBroker, -1, [&](int) { return result_errno(open2_unconfined(AT_FDCWD, inside.c_str(), O_RDONLY)); }));
+  }
+  SECTION("what it needs still works: accept, epoll, read and write, threads") {
+    auto prepare = [] {
+      int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      socklen_t len = sizeof addr;
+      ::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+      ::listen(listener, 4);
+      ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+      int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      ::connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+      return std::vector<int>{listener, client};
+    };
+    auto outcome = run_locked_down(Role::kBroker, -1, [](int) {
+      const int listener = prepared[0], client = prepared[1];
+      int served = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (served < 0) return 100 + errno;
+      int ep = ::epoll_create1(EPOLL_CLOEXEC);
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.fd = served;
+      if (ep < 0 || ::epoll_ctl(ep, EPOLL_CTL_ADD, served, &ev) != 0) return 101;
+      if (::write(client, "GET", 3) != 3) return 102;
+      epoll_event out{};
+      if (::epoll_wait(ep, &out, 1, 2000) != 1) return 103;
+      char buf[4] = {};
+      if (::read(served, buf, sizeof buf) != 3 || ::write(served, "OK", 2) != 2) return 104;
+      int value = 0;
+      std::thread([&] { value = 1; }).join();
+      return value == 1 ? 0 : 105;
+    }, -1, prepare);
+    require_refused(outcome, 0);
   }
   SECTION("connect, socket, exec") {
     require_killed_by_seccomp(run_locked_down(Role::kBroker, -1, try_connect));
