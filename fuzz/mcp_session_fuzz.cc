@@ -1,18 +1,33 @@
 // Fuzzes the MCP message layer with the bytes a client controls: every payload gets either
 // no answer or one that is itself valid JSON-RPC, and the session never throws. The first
 // byte chooses whether the session is fresh or already initialized (and at which revision),
-// so the lifecycle and the batch rules are both reached.
+// so the lifecycle and the batch rules are both reached; tools/list and tools/call reach a
+// registry with schemas.
 #include <cstdint>
 #include <string_view>
 
 #include "mcp/session.h"
+#include "mcp/tools.h"
 
 using namespace cqda;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
+  static const mcp::ToolRegistry* registry = [] {
+    auto* r = new mcp::ToolRegistry(2);
+    for (const char* name : {"search_corpus", "read_document", "code_frequencies"}) {
+      mcp::Tool tool;
+      tool.name = name;
+      tool.input_schema = Json::parse(R"({"type":"object","properties":{"q":{"type":"string","pattern":"^[a-z]+$","maxLength":64},
+          "n":{"type":"integer","minimum":0,"maximum":100}},"required":["q"],"additionalProperties":false})");
+      tool.output_schema = Json::parse(R"({"type":"object","properties":{"q":{"type":"string"}},"required":["q"]})");
+      tool.handler = [](const Json& args) -> mcp::ToolOutcome { return {Json{{"q", args["q"]}}, "ok", false}; };
+      r->add(std::move(tool));
+    }
+    return r;
+  }();
   mcp::Session session({"cqda", "fuzz", ""}, Json{{"tools", Json::object()}});
-  session.on_request("tools/list", [](const Json& params) -> mcp::Reply { return Json{{"echo", params}}; });
+  registry->serve(session);
   const int mode = data[0] % 4;
   if (mode > 0) {
     const char* versions[] = {"2025-11-25", "2025-06-18", "2025-03-26"};

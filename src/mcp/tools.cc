@@ -1,0 +1,132 @@
+#include "mcp/tools.h"
+
+#include <sodium.h>
+
+#include <stdexcept>
+
+namespace cqda::mcp {
+namespace {
+
+RpcError invalid_params(std::string message, Json data = nullptr) {
+  return {ErrorCode::kInvalidParams, std::move(message), std::move(data)};
+}
+
+Json annotations_json(const Tool& tool) {
+  return {{"title", tool.title},
+          {"readOnlyHint", tool.annotations.read_only},
+          {"destructiveHint", tool.annotations.destructive},
+          {"idempotentHint", tool.annotations.idempotent},
+          {"openWorldHint", tool.annotations.open_world}};
+}
+
+std::string hex(const unsigned char* bytes, std::size_t n) {
+  std::string out(2 * n + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), bytes, n);
+  out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+struct ToolRegistry::Entry {
+  Tool tool;
+  SchemaValidator input;
+  std::optional<SchemaValidator> output;
+};
+
+ToolRegistry::ToolRegistry(std::size_t page_size) : page_size_(std::max<std::size_t>(page_size, 1)) {
+  if (sodium_init() < 0) throw std::runtime_error("sodium_init failed");
+  cursor_key_.resize(crypto_auth_KEYBYTES);
+  randombytes_buf(cursor_key_.data(), cursor_key_.size());
+}
+
+ToolRegistry::~ToolRegistry() { sodium_memzero(cursor_key_.data(), cursor_key_.size()); }
+
+void ToolRegistry::add(Tool tool) {
+  if (by_name_.count(tool.name)) throw std::logic_error("tool registered twice: " + tool.name);
+  auto entry = std::make_unique<Entry>(Entry{tool, SchemaValidator(tool.input_schema), std::nullopt});
+  if (!tool.output_schema.is_null()) entry->output.emplace(tool.output_schema);
+  by_name_.emplace(entry->tool.name, tools_.size());
+  tools_.push_back(std::move(entry));
+}
+
+std::size_t ToolRegistry::size() const { return tools_.size(); }
+
+void ToolRegistry::serve(Session& session) const {
+  session.on_request("tools/list", [this](const Json& params) { return list(params); });
+  session.on_request("tools/call", [this](const Json& params) { return call(params); });
+}
+
+// A cursor is "<offset>.<MAC of the offset>" in hex: opaque to clients, forged or altered
+// ones fail the MAC, and an offset past the end is refused too.
+std::string ToolRegistry::make_cursor(std::size_t offset) const {
+  const std::string body = std::to_string(offset);
+  unsigned char mac[crypto_auth_BYTES];
+  crypto_auth(mac, reinterpret_cast<const unsigned char*>(body.data()), body.size(),
+              reinterpret_cast<const unsigned char*>(cursor_key_.data()));
+  return body + "." + hex(mac, sizeof mac);
+}
+
+std::optional<std::size_t> ToolRegistry::read_cursor(const std::string& cursor) const {
+  const std::size_t dot = cursor.find('.');
+  if (dot == std::string::npos || dot == 0 || dot > 10) return std::nullopt;
+  const std::string body = cursor.substr(0, dot);
+  if (body.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  const std::size_t offset = std::stoul(body);
+  const std::string expected = make_cursor(offset);
+  if (cursor.size() != expected.size() || sodium_memcmp(cursor.data(), expected.data(), expected.size()) != 0)
+    return std::nullopt;
+  if (offset >= tools_.size()) return std::nullopt;
+  return offset;
+}
+
+Reply ToolRegistry::list(const Json& params) const {
+  std::size_t offset = 0;
+  if (auto cursor = params.find("cursor"); cursor != params.end()) {
+    if (!cursor->is_string()) return invalid_params("params.cursor must be a string");
+    auto read = read_cursor(cursor->get<std::string>());
+    if (!read) return invalid_params("invalid cursor");
+    offset = *read;
+  }
+  Json tools = Json::array();
+  const std::size_t end = std::min(tools_.size(), offset + page_size_);
+  for (std::size_t i = offset; i < end; ++i) {
+    const Tool& t = tools_[i]->tool;
+    Json entry = {{"name", t.name}, {"title", t.title}, {"description", t.description}, {"inputSchema", t.input_schema}};
+    if (!t.output_schema.is_null()) entry["outputSchema"] = t.output_schema;
+    entry["annotations"] = annotations_json(t);
+    tools.push_back(std::move(entry));
+  }
+  Json result = {{"tools", std::move(tools)}};
+  if (end < tools_.size()) result["nextCursor"] = make_cursor(end);
+  return result;
+}
+
+Reply ToolRegistry::call(const Json& params) const {
+  auto name = params.find("name");
+  if (name == params.end() || !name->is_string()) return invalid_params("params.name must be a string");
+  auto it = by_name_.find(name->get_ref<const std::string&>());
+  if (it == by_name_.end()) return invalid_params("unknown tool: " + name->get<std::string>());
+  const Entry& entry = *tools_[it->second];
+  Json arguments = params.value("arguments", Json::object());
+  if (!arguments.is_object()) return invalid_params("params.arguments must be an object");
+  auto violations = entry.input.validate(arguments, "/arguments");
+  if (!violations.empty()) {
+    Json data = Json::array();
+    for (const auto& v : violations) data.push_back({{"pointer", v.pointer}, {"message", v.message}});
+    return invalid_params("arguments do not match the input schema of " + entry.tool.name + ":\n" +
+                              format_violations(violations),
+                          std::move(data));
+  }
+  ToolOutcome outcome = entry.tool.handler(arguments);
+  Json result = {{"content", Json::array({{{"type", "text"}, {"text", outcome.text}}})}, {"isError", outcome.is_error}};
+  if (!outcome.is_error && entry.output) {
+    // A result that breaks the tool's own output schema is a server bug: never sent as data.
+    if (!outcome.structured.is_object() || !entry.output->validate(outcome.structured).empty())
+      return RpcError{ErrorCode::kInternalError, "the tool " + entry.tool.name + " produced an invalid result", nullptr};
+    result["structuredContent"] = std::move(outcome.structured);
+  }
+  return result;
+}
+
+}  // namespace cqda::mcp

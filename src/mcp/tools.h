@@ -1,0 +1,78 @@
+// The tools a server offers, with what MCP requires around them: input schemas validated
+// (valijson) before a handler runs, output schemas that every structured result must meet,
+// honest annotations, and tools/list paged with opaque cursors the server can verify.
+//
+// Failures follow the specification: an unknown tool or arguments that break the input
+// schema are JSON-RPC errors (-32602); a tool that runs and fails returns a result with
+// isError: true and the reason as text, so the model can see it and try again.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/json.h"
+#include "mcp/session.h"
+
+namespace cqda::mcp {
+
+struct ToolAnnotations {
+  bool read_only = true;
+  bool destructive = false;
+  bool idempotent = true;
+  bool open_world = false;  // reaches outside the project (an LLM endpoint)
+};
+
+// What a handler returns: structured content (validated against the output schema) and its
+// text rendering, or a failure the client's model should read.
+struct ToolOutcome {
+  Json structured;   // an object; null for a tool without an output schema
+  std::string text;  // what a client without structured-content support shows
+  bool is_error = false;
+
+  static ToolOutcome failure(std::string reason) { return {nullptr, std::move(reason), true}; }
+};
+
+struct Tool {
+  std::string name;
+  std::string title;
+  std::string description;
+  Json input_schema;   // a JSON Schema object (type "object")
+  Json output_schema;  // null when the tool returns only text
+  ToolAnnotations annotations;
+  std::function<ToolOutcome(const Json& arguments)> handler;
+};
+
+class ToolRegistry {
+ public:
+  // `page_size` tools per tools/list page; `cursor_key` signs cursors (32 random bytes per
+  // server; a cursor from another server or an altered one is refused with -32602).
+  explicit ToolRegistry(std::size_t page_size = 50);
+  ~ToolRegistry();
+  ToolRegistry(const ToolRegistry&) = delete;
+
+  // Compiles the schemas; a schema that does not load is a programming error (throws).
+  void add(Tool tool);
+  std::size_t size() const;
+
+  // Registers tools/list and tools/call on `session`; the registry must outlive it.
+  void serve(Session& session) const;
+
+  Reply list(const Json& params) const;
+  Reply call(const Json& params) const;
+
+ private:
+  struct Entry;
+  std::string make_cursor(std::size_t offset) const;
+  std::optional<std::size_t> read_cursor(const std::string& cursor) const;
+
+  std::vector<std::unique_ptr<Entry>> tools_;
+  std::map<std::string, std::size_t, std::less<>> by_name_;
+  std::size_t page_size_;
+  std::string cursor_key_;
+};
+
+}  // namespace cqda::mcp

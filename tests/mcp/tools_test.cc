@@ -1,0 +1,123 @@
+// Tools: schemas enforced before handlers run, isError results, output schemas, cursors.
+#include <catch2/catch.hpp>
+
+#include "mcp/tools.h"
+
+using namespace cqda;
+using namespace cqda::mcp;
+
+namespace {
+
+Tool echo_tool(int* calls) {
+  Tool t;
+  t.name = "read_document";
+  t.title = "Read a document";
+  t.description = "Returns a page of segments";
+  t.input_schema = Json::parse(R"({"type":"object","properties":{"id":{"type":"string","pattern":"^[a-z0-9-]+$"},
+      "page":{"type":"integer","minimum":0}},"required":["id"],"additionalProperties":false})");
+  t.output_schema = Json::parse(R"({"type":"object","properties":{"id":{"type":"string"}},"required":["id"]})");
+  t.handler = [calls](const Json& args) -> ToolOutcome {
+    ++*calls;
+    if (args["id"] == "missing") return ToolOutcome::failure("no document with id missing");
+    if (args["id"] == "broken") return {Json{{"wrong", 1}}, "broken", false};
+    return {Json{{"id", args["id"]}}, "document " + args["id"].get<std::string>(), false};
+  };
+  return t;
+}
+
+Json as_json(const Reply& reply) {
+  REQUIRE(std::holds_alternative<Json>(reply));
+  return std::get<Json>(reply);
+}
+
+int code_of(const Reply& reply) {
+  REQUIRE(std::holds_alternative<RpcError>(reply));
+  return static_cast<int>(std::get<RpcError>(reply).code);
+}
+
+}  // namespace
+
+TEST_CASE("tools/call validates arguments before the handler runs", "[mcp][tools]") {
+  int calls = 0;
+  ToolRegistry registry;
+  registry.add(echo_tool(&calls));
+
+  Json ok = as_json(registry.call(Json{{"name", "read_document"}, {"arguments", {{"id", "p01-txt"}}}}));
+  CHECK(ok["isError"] == false);
+  CHECK(ok["structuredContent"]["id"] == "p01-txt");
+  CHECK(ok["content"][0]["text"] == "document p01-txt");
+  CHECK(calls == 1);
+
+  CHECK(code_of(registry.call(Json{{"name", "read_document"}, {"arguments", {{"id", "UPPER CASE"}}}})) == -32602);
+  CHECK(code_of(registry.call(Json{{"name", "read_document"}, {"arguments", {{"page", 1}}}})) == -32602);
+  CHECK(code_of(registry.call(Json{{"name", "read_document"}, {"arguments", {{"id", "a"}, {"extra", true}}}})) == -32602);
+  CHECK(code_of(registry.call(Json{{"name", "read_document"}, {"arguments", "id=a"}})) == -32602);
+  CHECK(code_of(registry.call(Json{{"name", "no_such_tool"}, {"arguments", Json::object()}})) == -32602);
+  CHECK(code_of(registry.call(Json{{"arguments", Json::object()}})) == -32602);
+  CHECK(calls == 1);  // none of the refused calls reached the handler
+
+  Json failed = as_json(registry.call(Json{{"name", "read_document"}, {"arguments", {{"id", "missing"}}}}));
+  CHECK(failed["isError"] == true);
+  CHECK(failed["content"][0]["text"] == "no document with id missing");
+  CHECK_FALSE(failed.contains("structuredContent"));
+  // A result that breaks the tool's own output schema is never sent.
+  CHECK(code_of(registry.call(Json{{"name", "read_document"}, {"arguments", {{"id", "broken"}}}})) == -32603);
+}
+
+TEST_CASE("tools/list pages with cursors that cannot be forged", "[mcp][tools]") {
+  int calls = 0;
+  ToolRegistry registry(2);
+  for (int i = 0; i < 5; ++i) {
+    Tool t = echo_tool(&calls);
+    t.name = "tool_" + std::to_string(i);
+    t.annotations.read_only = i % 2 == 0;
+    registry.add(std::move(t));
+  }
+  std::vector<std::string> names;
+  Json params = Json::object();
+  for (int page = 0; page < 10; ++page) {
+    Json r = as_json(registry.list(params));
+    for (const auto& t : r["tools"]) {
+      names.push_back(t["name"]);
+      CHECK(t.contains("inputSchema"));
+      CHECK(t.contains("outputSchema"));
+      CHECK(t["annotations"]["readOnlyHint"].is_boolean());
+    }
+    if (!r.contains("nextCursor")) break;
+    params = {{"cursor", r["nextCursor"]}};
+  }
+  CHECK(names == std::vector<std::string>{"tool_0", "tool_1", "tool_2", "tool_3", "tool_4"});
+
+  Json first = as_json(registry.list(Json::object()));
+  std::string cursor = first["nextCursor"];
+  std::string forged = "4" + cursor.substr(cursor.find('.'));  // another offset, the old MAC
+  CHECK(code_of(registry.list({{"cursor", forged}})) == -32602);
+  std::string flipped = cursor;
+  flipped.back() = flipped.back() == '0' ? '1' : '0';
+  CHECK(code_of(registry.list({{"cursor", flipped}})) == -32602);
+  CHECK(code_of(registry.list({{"cursor", "2"}})) == -32602);
+  CHECK(code_of(registry.list({{"cursor", 2}})) == -32602);
+  // A cursor from another server instance is refused.
+  ToolRegistry other(2);
+  for (int i = 0; i < 5; ++i) {
+    Tool t = echo_tool(&calls);
+    t.name = "tool_" + std::to_string(i);
+    other.add(std::move(t));
+  }
+  CHECK(code_of(other.list({{"cursor", cursor}})) == -32602);
+}
+
+TEST_CASE("a session serves the registry's tools after initialize", "[mcp][tools]") {
+  int calls = 0;
+  ToolRegistry registry;
+  registry.add(echo_tool(&calls));
+  Session session({"cqda", "test", ""}, Json{{"tools", {{"listChanged", false}}}});
+  registry.serve(session);
+  CHECK(Json::parse(*session.handle(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_document","arguments":{"id":"a"}}})"))
+            ["error"]["code"] == -32600);  // not initialized yet
+  session.handle(R"({"jsonrpc":"2.0","id":2,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}})");
+  Json r = Json::parse(*session.handle(R"({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"read_document","arguments":{"id":"a"}}})"));
+  CHECK(r["id"] == 3);
+  CHECK(r["result"]["structuredContent"]["id"] == "a");
+  CHECK(calls == 1);
+}
