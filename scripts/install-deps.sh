@@ -11,8 +11,9 @@ packages=(
   libutf8proc-dev libzip-dev libpugixml-dev libsqlite3-dev libcli11-dev libssl-dev libseccomp-dev
   # fuzzing: clang with libFuzzer and the sanitizer runtimes
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
-  # tests: zip for building archives, xmllint for REFI-QDA validation, setpriv for dropping root
-  zip unzip libxml2-utils util-linux
+  # tests: zip for building archives, xmllint for REFI-QDA validation, setpriv for dropping root,
+  # gdb for injecting a forbidden call into a running sandboxed process
+  zip unzip libxml2-utils util-linux gdb
 )
 
 missing=()

@@ -142,3 +142,32 @@ TEST_CASE("on a kernel with Landlock below ABI 3 the reader falls back to read-o
     REQUIRE((*reader)->finish());
   }
 }
+
+// SANDBOX-NOTES: a forbidden call injected from outside into the live, locked-down reader
+// (gdb attaches with ptrace and makes the reader itself call socket()) must kill it.
+TEST_CASE("a socket() call injected into the running reader kills it", "[privsep][reader][gdb]") {
+  if (std::system("command -v gdb >/dev/null 2>&1") != 0) {
+    WARN("gdb is not installed: skipped (scripts/install-deps.sh installs it)");
+    return;
+  }
+  test::TempDir dir;
+  test::write_text(dir.path() / "input/a.txt", "words\n");
+  test::ReaderFixture fixture(dir.path() / "input");
+  auto reader = privsep::ReaderClient::start(fixture.setup);
+  REQUIRE(reader);
+  const pid_t pid = (*reader)->pid();
+  const std::string command = "timeout 120 gdb -p " + std::to_string(pid) +
+                              " -batch -nx -ex 'call (int)socket(2,1,0)' >" + (dir.path() / "gdb.txt").string() + " 2>&1";
+  const int rc = std::system(command.c_str());
+  const std::string gdb_output = test::slurp(dir.path() / "gdb.txt");
+  if (gdb_output.find("ptrace: Operation not permitted") != std::string::npos) {
+    WARN("this user may not ptrace the reader (Yama ptrace_scope): skipped");
+    return;
+  }
+  // gdb's own report varies (it may even fail to detach from a process that died under it);
+  // what counts is how the reader ended.
+  INFO("gdb exit " << rc << ":\n" << gdb_output);
+  auto scan = (*reader)->scan();
+  REQUIRE_FALSE(scan);
+  CHECK_THAT(scan.error().message, Catch::Contains("killed by SIGSYS"));
+}
