@@ -20,6 +20,7 @@
 #include "ingest/input_root.h"
 #include "ingest/load.h"
 #include "pipeline/collect.h"
+#include "pipeline/config.h"
 #include "pipeline/exit_codes.h"
 #include "privsep/reader.h"
 #include "policy/policy.h"
@@ -35,9 +36,6 @@ namespace cqda::pipeline {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr const char* kSecretsSigningKey = "/run/secrets/signing_key";
-constexpr const char* kSecretsVaultKey = "/run/secrets/vault_key";
-
 std::string utc_now() {
   auto now = std::chrono::system_clock::now();
   std::time_t t = std::chrono::system_clock::to_time_t(now);
@@ -48,81 +46,10 @@ std::string utc_now() {
   return buf;
 }
 
-// True when `inner` is `outer` or lies below it (after resolving both).
-bool is_within(const fs::path& inner, const fs::path& outer) {
-  std::error_code ec;
-  fs::path a = fs::weakly_canonical(inner, ec);
-  fs::path b = fs::weakly_canonical(outer, ec);
-  auto [mismatch, _] = std::mismatch(b.begin(), b.end(), a.begin(), a.end());
-  return mismatch == b.end();
-}
-
 Json counts_json(const std::map<std::string, std::size_t>& counts) {
   Json out = Json::object();
   for (const auto& [k, v] : counts) out[k] = v;
   return out;
-}
-
-// The pieces of configuration a run needs, all loaded and validated before any input is read.
-struct Config {
-  policy::Policy policy;
-  codebook::Codebook codebook;
-  anonymize::Roster roster;
-  std::string roster_sha256;
-  exporter::CaseAttributes cases;
-  std::optional<runlog::SigningKey> signing_key;
-};
-
-Result<Config> load_config(const RunOptions& o) {
-  auto policy = policy::load_policy_file(o.policy.string());
-  if (!policy) return policy.error();
-  auto codebook = codebook::load_codebook_file(o.codebook.string());
-  if (!codebook) return codebook.error();
-  Config config{std::move(policy).value(), std::move(codebook).value(), {}, "", {}, std::nullopt};
-  if (o.roster) {
-    auto text = read_file(*o.roster, 16u << 20);
-    if (!text) return make_error("cannot read the roster: " + text.error().message);
-    auto roster = anonymize::parse_roster_csv(*text);
-    if (!roster) return make_error(o.roster->string() + ": " + roster.error().message);
-    config.roster = std::move(roster).value();
-    config.roster_sha256 = sha256_hex(*text);
-  }
-  if (o.cases) {
-    auto text = read_file(*o.cases, 16u << 20);
-    if (!text) return make_error("cannot read the case attributes: " + text.error().message);
-    auto cases = exporter::parse_case_attributes(*text);
-    if (!cases) return make_error(o.cases->string() + ": " + cases.error().message);
-    config.cases = std::move(cases).value();
-  }
-  std::optional<fs::path> key_path = o.signing_key;
-  std::error_code ec;
-  if (!key_path && fs::exists(kSecretsSigningKey, ec)) key_path = kSecretsSigningKey;
-  if (config.policy.audit.signing != policy::Signing::kOff && key_path) {
-    auto key = runlog::load_signing_key(*key_path);
-    if (!key) return make_error("cannot load the signing key: " + key.error().message);
-    if (!config.policy.audit.key_id.empty() && key->id() != config.policy.audit.key_id) {
-      return make_error("the signing key " + key_path->string() + " has id " + key->id() +
-                        ", but the policy's audit.key_id is " + config.policy.audit.key_id);
-    }
-    config.signing_key = std::move(key).value();
-  }
-  if (config.policy.audit.signing == policy::Signing::kRequired && !config.signing_key) {
-    return make_error("the policy requires signed run logs (audit.signing: required), but no signing key was "
-                      "given: pass --signing-key FILE (make one with `cqda keygen --out DIR`) or mount the "
-                      "secret signing_key");
-  }
-  return config;
-}
-
-Result<anonymize::VaultKey> vault_key_for(const RunOptions& o) {
-  std::error_code ec;
-  if (o.vault_key) return anonymize::load_or_create_vault_key(*o.vault_key);
-  if (fs::exists(kSecretsVaultKey, ec)) return anonymize::load_or_create_vault_key(kSecretsVaultKey);
-  fs::path keys = o.cache / "keys";
-  fs::create_directories(keys, ec);
-  if (ec) return make_error("cannot create " + keys.string() + ": " + ec.message());
-  fs::permissions(keys, fs::perms::owner_all, fs::perm_options::replace, ec);
-  return anonymize::load_or_create_vault_key(keys / "vault.key");
 }
 
 }  // namespace

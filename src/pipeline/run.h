@@ -12,7 +12,8 @@
 
 namespace cqda::pipeline {
 
-struct RunOptions {
+// What every command on a project needs: where the data, outputs and keys are.
+struct ProjectOptions {
   std::filesystem::path input;
   std::filesystem::path output;
   std::filesystem::path cache;
@@ -22,8 +23,11 @@ struct RunOptions {
   std::optional<std::filesystem::path> cases;
   std::optional<std::filesystem::path> signing_key;  // else /run/secrets/signing_key if present
   std::optional<std::filesystem::path> vault_key;    // else /run/secrets/vault_key, else <cache>/keys/vault.key
+};
+
+struct RunOptions : ProjectOptions {
   std::vector<std::string> files;  // only these files, relative to the input; empty = scan all
-  bool progress = false;                              // draw progress on stderr
+  bool progress = false;           // draw progress on stderr
 };
 
 // Runs the pipeline; prints a summary to `out` and errors to `err`. Returns an ExitCode.
