@@ -9,6 +9,7 @@
 #include "codebook/codebook.h"
 #include "pipeline/exit_codes.h"
 #include "pipeline/run.h"
+#include "pipeline/serve.h"
 #include "sandbox/landlock.h"
 #include "sandbox/seccomp_policy.h"
 #include "policy/policy.h"
@@ -141,6 +142,19 @@ int main(int argc, char** argv) {
                   "Process only this file, relative to the input folder (repeatable); paths that escape the folder are refused");
   run->add_flag("--no-progress", no_progress, "Do not draw progress on the terminal");
 
+  pipeline::ServeOptions serve_options;
+  std::string serve_roster, serve_signing_key, serve_vault_key;
+  auto* serve_cmd = app.add_subcommand("serve", "Serve the project to an MCP client (stdio in this release)");
+  serve_cmd->add_option("--input", serve_options.input, "Folder of raw data (read-only; never written)")->required();
+  serve_cmd->add_option("--output", serve_options.output, "Folder for run-logs/ and project state")->required();
+  serve_cmd->add_option("--cache", serve_options.cache, "Folder for the pseudonym vault and keys")->required();
+  serve_cmd->add_option("--policy", serve_options.policy, "Policy file (see docs/POLICY.md)")->required()->check(CLI::ExistingFile);
+  serve_cmd->add_option("--codebook", serve_options.codebook, "Codebook file")->required()->check(CLI::ExistingFile);
+  serve_cmd->add_option("--roster", serve_roster, "CSV of known people, places and organisations")->check(CLI::ExistingFile);
+  serve_cmd->add_option("--signing-key", serve_signing_key, "Ed25519 secret key file for the session's run log");
+  serve_cmd->add_option("--vault-key", serve_vault_key, "Key file that encrypts the pseudonym vault");
+  serve_cmd->add_flag("--stdio", serve_options.stdio, "Speak MCP on stdin/stdout (newline-delimited JSON-RPC)")->required();
+
   std::string keygen_dir;
   auto* keygen_cmd = app.add_subcommand("keygen", "Make an Ed25519 key pair for signing run logs");
   keygen_cmd->add_option("--out", keygen_dir, "Folder for signing.key (0600) and signing.pub")->required();
@@ -183,6 +197,12 @@ int main(int argc, char** argv) {
       if (!vault_key.empty()) run_options.vault_key = vault_key;
       run_options.progress = !no_progress && ::isatty(STDERR_FILENO);
       return pipeline::run(run_options, stdout, stderr);
+    }
+    if (*serve_cmd) {
+      if (!serve_roster.empty()) serve_options.roster = serve_roster;
+      if (!serve_signing_key.empty()) serve_options.signing_key = serve_signing_key;
+      if (!serve_vault_key.empty()) serve_options.vault_key = serve_vault_key;
+      return pipeline::serve(serve_options, stderr);
     }
     if (*keygen_cmd) return keygen(keygen_dir);
     if (*verify_cmd) return verify(verify_log, verify_keys, allow_unsigned);

@@ -34,6 +34,10 @@ class Collector {
       corpus_.cases[r.path] = it->second;
     for (const auto& [type, n] : r.anonymization_counts) corpus_.anonymization_counts[type] += n;
     corpus_.bytes += r.raw_bytes;
+    if (!options_.code) {
+      corpus_.documents.push_back(std::move(*r.document));
+      return Status::success();
+    }
     auto code_start = std::chrono::steady_clock::now();
     CodedDocument coded = code_document(coder_, d);
     stages_.code += std::chrono::steady_clock::now() - code_start;
@@ -80,7 +84,7 @@ Result<Corpus> collect_documents(privsep::ReaderClient& reader, const coder::Off
                                  const CollectOptions& options, const RecordFn& record, Stages& stages) {
   const auto start = std::chrono::steady_clock::now();
   Collector collector(coder, options, record, stages);
-  const auto destination = policy::Destination::kExport;
+  const auto destination = options.destination;
   if (options.files.empty()) {
     auto scan = reader.scan();
     if (!scan) return scan.error();

@@ -45,6 +45,8 @@ struct Corpus {
 };
 
 struct CollectOptions {
+  policy::Destination destination = policy::Destination::kExport;  // whose anonymization rules apply
+  bool code = true;                // run the coder on each document
   std::vector<std::string> files;  // empty: the whole scan
   unsigned window = 4;             // document requests in flight
   bool progress = false;

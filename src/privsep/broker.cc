@@ -2,10 +2,132 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
+
+#include "mcp/session.h"
+#include "mcp/tools.h"
+#include "server/read_tools.h"
+
 #include "privsep/protocol.h"
 #include "sandbox/lockdown.h"
 
 namespace cqda::privsep {
+namespace {
+
+constexpr std::size_t kMaxLine = 4u << 20;
+constexpr int kDataTimeoutMs = 300000;
+
+// The broker's data: every request goes to the supervisor and waits for its reply.
+class ChannelDataSource : public server::DataSource {
+ public:
+  explicit ChannelDataSource(ipc::Channel& channel) : channel_(channel) {}
+
+  Result<std::vector<server::DocumentSummary>> list_documents() override {
+    auto reply = ask({{"op", "list_documents"}});
+    if (!reply) return reply.error();
+    std::vector<server::DocumentSummary> out;
+    for (const auto& d : reply->at("documents")) out.push_back(summary(d));
+    return out;
+  }
+
+  Result<Page> read_document(const std::string& id, std::uint64_t offset, std::uint64_t limit) override {
+    auto reply = ask({{"op", "read_document"}, {"id", id}, {"offset", offset}, {"limit", limit}});
+    if (!reply) return reply.error();
+    Page page;
+    page.document = summary(reply->at("document"));
+    for (const auto& s : reply->at("segments")) {
+      Segment segment;
+      segment.id = s.at("id").get<std::string>();
+      segment.speaker = s.value("speaker", "");
+      segment.text = s.at("text").get<std::string>();
+      segment.start = s.at("start").get<std::size_t>();
+      segment.length = s.at("length").get<std::size_t>();
+      page.segments.push_back(std::move(segment));
+    }
+    return page;
+  }
+
+  Result<Json> codebook() override {
+    auto reply = ask({{"op", "codebook"}});
+    if (!reply) return reply.error();
+    return reply->at("codebook");
+  }
+
+ private:
+  static server::DocumentSummary summary(const Json& d) {
+    return {d.at("id").get<std::string>(), d.at("path").get<std::string>(), d.at("format").get<std::string>(),
+            d.at("segments").get<std::uint64_t>(), d.at("characters").get<std::uint64_t>()};
+  }
+
+  // A reply with "error" is the supervisor refusing (an unknown id): the tool reports it.
+  // A broken channel ends the broker: it cannot serve without its data.
+  Result<Json> ask(const Json& request) {
+    const std::uint32_t id = next_id_++;
+    if (!channel_.send(wire(MessageType::kDataRequest), id, request.dump())) std::_Exit(kChildProtocolError);
+    auto message = channel_.receive(kDataTimeoutMs);
+    if (!message || message->type != wire(MessageType::kDataReply) || message->request_id != id)
+      std::_Exit(kChildProtocolError);
+    Json reply = Json::parse(message->payload, nullptr, false);
+    if (reply.is_discarded() || !reply.is_object()) std::_Exit(kChildProtocolError);
+    if (reply.contains("error")) return make_error(reply["error"].get<std::string>());
+    return reply;
+  }
+
+  ipc::Channel& channel_;
+  std::uint32_t next_id_ = 1;
+};
+
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+// Newline-delimited JSON-RPC on stdin/stdout; a clean exit on EOF.
+int serve_mcp_stdio(ipc::Channel& channel, const std::string& version) {
+  ChannelDataSource source(channel);
+  mcp::ToolRegistry tools;
+  server::add_read_tools(tools, source);
+  mcp::Session session({"cqda", version, "Qualitative data analysis of an anonymized research corpus."},
+                       Json{{"tools", {{"listChanged", false}}}});
+  tools.serve(session);
+  std::string buffer;
+  bool discarding = false;  // inside a line that was too long
+  char chunk[65536];
+  for (;;) {
+    ssize_t n = ::read(STDIN_FILENO, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return 0;  // the client closed stdin: done
+    buffer.append(chunk, static_cast<std::size_t>(n));
+    for (std::size_t nl = buffer.find('\n'); nl != std::string::npos; nl = buffer.find('\n')) {
+      std::string line = buffer.substr(0, nl);
+      buffer.erase(0, nl + 1);
+      if (discarding) {
+        discarding = false;
+        continue;
+      }
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.find_first_not_of(" \t") == std::string::npos) continue;
+      if (auto out = session.handle(line)) {
+        if (!write_all(STDOUT_FILENO, *out + "\n")) return errno == EPIPE ? 0 : kChildInternalError;
+      }
+    }
+    if (buffer.size() > kMaxLine) {
+      const Json error = mcp::make_error(nullptr, {mcp::ErrorCode::kParseError,
+                                                   "message longer than " + std::to_string(kMaxLine) + " bytes", nullptr});
+      if (!write_all(STDOUT_FILENO, error.dump() + "\n")) return 0;
+      buffer.clear();
+      discarding = true;
+    }
+  }
+}
+
+}  // namespace
 
 int broker_main(const BrokerSetup& setup, UniqueFd channel_fd) {
   if (setup.drop_secrets) setup.drop_secrets();
@@ -17,6 +139,7 @@ int broker_main(const BrokerSetup& setup, UniqueFd channel_fd) {
   spec.read_beneath_fd = -1;
   spec.threads = true;
   spec.max_open_files = 256;
+  spec.writes_given_files = setup.mcp_stdio;
   auto report = sandbox::lock_down(spec);
   if (!report) {
     std::fprintf(stderr, "cqda broker: lockdown failed: %s\n", report.error().message.c_str());
@@ -24,6 +147,7 @@ int broker_main(const BrokerSetup& setup, UniqueFd channel_fd) {
   }
   ipc::Channel channel(std::move(channel_fd), supervisor_to_broker(), "supervisor");
   if (!send_ready(channel, report->summary())) return kChildProtocolError;
+  if (setup.mcp_stdio) return serve_mcp_stdio(channel, setup.server_version);
   for (;;) {
     auto message = channel.receive();
     if (!message) return channel.closed() ? 0 : kChildProtocolError;
@@ -54,6 +178,37 @@ Status BrokerClient::ping() {
     return make_error("the broker did not answer a ping: " + child_->describe_end());
   }
   return Status::success();
+}
+
+Status BrokerClient::serve(const DataHandler& handler) {
+  for (;;) {
+    auto message = child_->channel().receive();
+    if (!message) {
+      if (child_->channel().closed()) return Status::success();
+      child_->kill();
+      return make_error("the broker broke the protocol: " + message.error().message);
+    }
+    if (message->type != wire(MessageType::kDataRequest)) {
+      child_->kill();
+      return make_error("the broker sent an unexpected message");
+    }
+    JsonLimits limits;
+    limits.max_bytes = kMaxDataRequest;
+    limits.max_depth = 8;
+    auto request = parse_json(message->payload, "data request", limits);
+    Json reply;
+    if (!request || !request->is_object()) {
+      child_->kill();
+      return make_error("the broker sent a malformed data request");
+    }
+    auto answer = handler(*request);
+    reply = answer ? std::move(answer).value() : Json{{"error", answer.error().message}};
+    if (auto st = child_->channel().send(wire(MessageType::kDataReply), message->request_id, reply.dump(-1, ' ', false, Json::error_handler_t::replace));
+        !st) {
+      child_->kill();
+      return make_error("cannot answer the broker: " + st.error().message);
+    }
+  }
 }
 
 Status BrokerClient::finish() { return child_->finish(); }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/json.h"
 #include "common/result.h"
 #include "privsep/child.h"
 
@@ -19,7 +20,15 @@ namespace cqda::privsep {
 struct BrokerSetup {
   std::vector<int> client_fds;
   std::function<void()> drop_secrets;  // runs in the child before lockdown
+  // Serve MCP over stdio (newline-delimited JSON-RPC on fds 0 and 1; logs never on stdout),
+  // asking the supervisor for data. Off: answer the supervisor's pings (tests).
+  bool mcp_stdio = false;
+  std::string server_version;
 };
+
+// The supervisor's side of data requests: each gets one reply, or the broker is stopped.
+// `serve` receives the parsed request and returns the reply object (or an error text).
+using DataHandler = std::function<Result<Json>(const Json& request)>;
 
 class BrokerClient {
  public:
@@ -30,6 +39,9 @@ class BrokerClient {
   pid_t pid() const { return child_->pid(); }
   ChildProcess& process() { return *child_; }
   Status ping();
+  // Answers the broker's data requests until it closes its channel (the client went away):
+  // ok then; an error when the broker broke the protocol (it has been stopped).
+  Status serve(const DataHandler& handler);
   Status finish();
 
  private:
@@ -41,5 +53,6 @@ class BrokerClient {
 };
 
 int broker_main(const BrokerSetup& setup, UniqueFd channel_fd);
+
 
 }  // namespace cqda::privsep

@@ -84,12 +84,18 @@ const ipc::PermitTable& supervisor_to_llm_caller() {
 }
 
 const ipc::PermitTable& broker_to_supervisor() {
-  static const ipc::PermitTable table{ready(), pong()};
+  static const ipc::PermitTable table{
+      ready(), pong(),
+      rule(MessageType::kDataRequest, "data_request", kMaxDataRequest, FdRule::kNone, Permit::kMany),
+  };
   return table;
 }
 
 const ipc::PermitTable& supervisor_to_broker() {
-  static const ipc::PermitTable table{ping()};
+  static const ipc::PermitTable table{
+      ping(),
+      rule(MessageType::kDataReply, "data_reply", kMaxDataReply, FdRule::kNone, Permit::kMany),
+  };
   return table;
 }
 

@@ -4,7 +4,7 @@
 //
 //   supervisor <-> reader      scan, read_document, read_path, export_vault / their replies
 //   supervisor <-> llm-caller  llm_request / llm_response; connect (from the caller) / connected
-//   supervisor <-> broker      ping / pong (the MCP requests join with the MCP server)
+//   supervisor <-> broker      ping / pong; data_request (from the broker) / data_reply
 // Every child sends `ready` exactly once, after its lockdown, with the lockdown report.
 #pragma once
 
@@ -38,6 +38,8 @@ enum class MessageType : std::uint16_t {
   kConnect = 22,       // llm-caller -> supervisor: connect me to this URL
   kConnected = 23,     // supervisor -> llm-caller: the connected socket (fd attached)
   kConnectRefused = 24,  // supervisor -> llm-caller: why not
+  kDataRequest = 30,     // broker -> supervisor: a JSON request for project data
+  kDataReply = 31,       // supervisor -> broker: its JSON answer
 };
 
 inline std::uint16_t wire(MessageType type) { return static_cast<std::uint16_t>(type); }
@@ -141,5 +143,7 @@ inline constexpr std::uint32_t kMaxScanMessage = 256u << 20;      // whatever th
 inline constexpr std::uint32_t kMaxVaultMessage = 256u << 20;
 inline constexpr std::uint32_t kMaxSmallMessage = 64u << 10;
 inline constexpr std::uint32_t kMaxLlmMessage = 16u << 20;
+inline constexpr std::uint32_t kMaxDataRequest = 64u << 10;
+inline constexpr std::uint32_t kMaxDataReply = 64u << 20;
 
 }  // namespace cqda::privsep

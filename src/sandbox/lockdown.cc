@@ -79,11 +79,13 @@ Result<LockdownReport> lock_down(const LockdownSpec& spec) {
   if (auto st = close_other_fds(keep); !st) return st.error();
 
   // 2. Resource limits: no core dumps (they would hold anonymization keys and raw text),
-  //    no file growth (no role writes files; SIGXFSZ ignored so a write fails instead of
-  //    killing), few descriptors, and no new processes for single-threaded roles.
+  //    no file growth (a role writes no files, except the broker's stdout when that is one;
+  //    SIGXFSZ ignored so a write fails instead of killing), few descriptors, and no new processes for single-threaded roles.
   ::signal(SIGXFSZ, SIG_IGN);
   if (auto st = set_limit(RLIMIT_CORE, 0, "RLIMIT_CORE"); !st) return st.error();
-  if (auto st = set_limit(RLIMIT_FSIZE, 0, "RLIMIT_FSIZE"); !st) return st.error();
+  if (!spec.writes_given_files) {
+    if (auto st = set_limit(RLIMIT_FSIZE, 0, "RLIMIT_FSIZE"); !st) return st.error();
+  }
   if (auto st = set_limit(RLIMIT_NOFILE, spec.max_open_files, "RLIMIT_NOFILE"); !st) return st.error();
   // RLIMIT_NPROC counts threads too, so a threaded role relies on its clone filter instead.
   if (!spec.threads) {

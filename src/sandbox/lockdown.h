@@ -23,6 +23,9 @@ struct LockdownSpec {
   int read_beneath_fd = -1;    // Landlock: read-only beneath this folder; -1 = no files
   bool threads = false;        // the role starts worker threads after lockdown
   rlim_t max_open_files = 64;
+  // The role writes to a descriptor it was given that may be a regular file (the broker's
+  // stdout when a client redirects it): no RLIMIT_FSIZE then.
+  bool writes_given_files = false;
   int landlock_abi_limit = -1;  // tests stand in for older kernels; -1: what the kernel has
 };
 

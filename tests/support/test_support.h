@@ -31,9 +31,10 @@ struct CommandResult {
   std::string out;     // stdout
   std::string err;     // stderr
 };
-// Runs argv[0] with the arguments (no shell), capturing stdout and stderr.
-CommandResult run_command(const std::vector<std::string>& argv);
+// Runs argv[0] with the arguments (no shell), stdin from `stdin_path`, capturing stdout and
+// stderr.
+CommandResult run_command(const std::vector<std::string>& argv, const std::string& stdin_path = "/dev/null");
 // Runs the cqda binary with the arguments.
-CommandResult run_cqda(const std::vector<std::string>& args);
+CommandResult run_cqda(const std::vector<std::string>& args, const std::string& stdin_path = "/dev/null");
 
 }  // namespace cqda::test

@@ -1,0 +1,188 @@
+#include "pipeline/serve.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <thread>
+
+#include "anonymize/anonymizer.h"
+#include "coder/offline_coder.h"
+#include "common/utf8.h"
+#include "pipeline/collect.h"
+#include "pipeline/config.h"
+#include "pipeline/exit_codes.h"
+#include "privsep/broker.h"
+#include "privsep/reader.h"
+#include "runlog/record.h"
+#include "runlog/writer.h"
+
+namespace cqda::pipeline {
+namespace {
+
+constexpr std::uint64_t kMaxPage = 500;
+
+// The loaded corpus, by document id; what the broker's requests are answered from.
+class Project {
+ public:
+  Project(std::vector<Document> documents, const codebook::Codebook& codebook)
+      : documents_(std::move(documents)), codebook_(&codebook) {
+    for (std::size_t i = 0; i < documents_.size(); ++i) by_id_.emplace(documents_[i].id, i);
+  }
+
+  // One data request from the broker: {"op": ..., ...}. An unknown document is an error the
+  // tool reports; a malformed request is an error as well (the broker is ours, but untrusted).
+  Result<Json> answer(const Json& request) const {
+    const std::string op = request.value("op", "");
+    if (op == "list_documents") {
+      Json list = Json::array();
+      for (const auto& d : documents_) list.push_back(summary(d));
+      return Json{{"documents", std::move(list)}};
+    }
+    if (op == "codebook") return Json{{"codebook", codebook_->document}};
+    if (op == "read_document") {
+      if (!request.contains("id") || !request["id"].is_string()) return make_error("read_document needs an id");
+      auto it = by_id_.find(request["id"].get<std::string>());
+      if (it == by_id_.end()) return make_error("no document with id " + request["id"].get<std::string>());
+      const Document& d = documents_[it->second];
+      const auto offset = std::min<std::uint64_t>(request.value("offset", std::uint64_t{0}), d.segments.size());
+      const auto limit = std::clamp<std::uint64_t>(request.value("limit", std::uint64_t{50}), 1, kMaxPage);
+      Json segments = Json::array();
+      for (std::uint64_t i = offset; i < std::min<std::uint64_t>(offset + limit, d.segments.size()); ++i) {
+        const Segment& s = d.segments[i];
+        Json entry = {{"id", s.id}, {"text", s.text}, {"start", s.start}, {"length", s.length}};
+        if (!s.speaker.empty()) entry["speaker"] = s.speaker;
+        segments.push_back(std::move(entry));
+      }
+      return Json{{"document", summary(d)}, {"segments", std::move(segments)}};
+    }
+    return make_error("unknown data request");
+  }
+
+ private:
+  static Json summary(const Document& d) {
+    return {{"id", d.id}, {"path", d.relative_path}, {"format", std::string(format_name(d.format))},
+            {"segments", d.segments.size()}, {"characters", utf8::length(d.text)}};
+  }
+
+  std::vector<Document> documents_;
+  std::map<std::string, std::size_t, std::less<>> by_id_;
+  const codebook::Codebook* codebook_;
+};
+
+}  // namespace
+
+int serve(const ServeOptions& o, std::FILE* err) {
+  auto fail = [&](int code, const std::string& message) {
+    std::fprintf(err, "cqda serve: %s\n", message.c_str());
+    return code;
+  };
+  if (!o.stdio) return fail(kExitUsage, "only --stdio is available in this release");
+  // 1. Configuration and keys, before any child exists.
+  auto config_result = load_config(o);
+  if (!config_result) return fail(kExitUsage, config_result.error().message);
+  Config& config = *config_result;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(o.input, ec))
+    return fail(kExitUsage, "the input folder " + o.input.string() + " does not exist or is not a folder");
+  if (is_within(o.output, o.input) || is_within(o.cache, o.input))
+    return fail(kExitUsage, "the output and cache folders must not be inside the input folder");
+  if (auto st = exporter::ensure_writable_dir(o.output, "output"); !st) return fail(kExitOutput, st.error().message);
+  if (auto st = exporter::ensure_writable_dir(o.cache, "cache"); !st) return fail(kExitOutput, st.error().message);
+
+  // 2. The session's run log.
+  const std::string run_id = runlog::new_run_id(std::chrono::system_clock::now());
+  auto log_path = runlog::make_run_log_dir(o.output, run_id);
+  if (!log_path) return fail(kExitOutput, log_path.error().message);
+  auto log = runlog::RunLogWriter::create(*log_path, run_id, config.signing_key ? &*config.signing_key : nullptr);
+  if (!log) return fail(kExitOutput, log.error().message);
+  RecordFn record = [&](std::string_view type, const Json& data) { return static_cast<bool>(log->append(type, data)); };
+  auto finish = [&](int code, const std::string& outcome) {
+    record("run_end", {{"exit_code", code}, {"outcome", outcome}});
+    if (!log->seal()) return code == kExitOk ? static_cast<int>(kExitOutput) : code;
+    return code;
+  };
+  if (!record("run_start", {{"tool", "cqda"}, {"tool_version", tool_version()}, {"command", "serve"},
+                            {"transport", "stdio"}, {"policy_sha256", config.policy.sha256},
+                            {"codebook_sha256", config.codebook.sha256}, {"roster_sha256", config.roster_sha256},
+                            {"signed", config.signing_key.has_value()}}))
+    return fail(kExitOutput, "cannot write the run log");
+
+  // 3. The corpus, loaded by the reader with the mcp destination's anonymization.
+  auto vault_key = vault_key_for(o);
+  if (!vault_key) return finish(fail(kExitUsage, "cannot load the vault key: " + vault_key.error().message), "vault key");
+  auto vault = anonymize::Vault::open(o.cache / "pseudonyms.vault", *vault_key);
+  if (!vault) return finish(fail(kExitUsage, "cannot open the pseudonym vault: " + vault.error().message), "vault");
+  const auto& anon_policy = config.policy.anonymization;
+  anonymize::Anonymizer anonymizer(anon_policy, config.roster,
+                                   anon_policy.names.gazetteer ? anonymize::Gazetteer::bundled() : anonymize::Gazetteer(),
+                                   *vault);
+  if (!anonymizer.status()) return finish(fail(kExitUsage, anonymizer.status().error().message), "anonymizer");
+  auto coder = coder::OfflineCoder::create(config.codebook);
+  if (!coder) return finish(fail(kExitUsage, coder.error().message), "coder");
+  auto root = ingest::InputRoot::open(o.input.string());
+  if (!root) return finish(fail(kExitUsage, root.error().message), "input root");
+  privsep::ReaderSetup reader_setup;
+  reader_setup.policy = &config.policy;
+  reader_setup.roster = &config.roster;
+  reader_setup.anonymizer = &anonymizer;
+  reader_setup.vault = &*vault;
+  reader_setup.root = &*root;
+  reader_setup.threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+  reader_setup.drop_secrets = [&config] { config.signing_key.reset(); };
+  auto reader = privsep::ReaderClient::start(reader_setup);
+  if (!reader) return finish(fail(kExitInternal, reader.error().message), "reader");
+  root = make_error("held by the reader");
+  auto child_failed = [&](const char* process, const Error& e) {
+    record("process_failed", {{"process", process}, {"error", e.message}});
+    return finish(fail(kExitInternal, e.message), std::string(process) + " failed");
+  };
+  if (!record("sandbox", {{"process", "reader"}, {"pid", (*reader)->pid()}, {"lockdown", (*reader)->lockdown_report()}}))
+    return finish(kExitOutput, "run log");
+  CollectOptions collect;
+  collect.destination = policy::Destination::kMcp;
+  collect.code = false;
+  collect.window = 2 * reader_setup.threads + 2;
+  Stages stages;
+  auto corpus = collect_documents(**reader, *coder, collect, record, stages);
+  if (!corpus) return child_failed("reader", corpus.error());
+  auto sealed = (*reader)->export_vault();
+  if (!sealed) return child_failed("reader", sealed.error());
+  auto reader_vault = anonymize::Vault::from_sealed(*sealed, *vault_key, vault->path());
+  if (!reader_vault || !reader_vault->extends(*vault))
+    return child_failed("reader", make_error("the reader handed back a vault that does not extend the pseudonym vault"));
+  if (auto st = (*reader)->finish(); !st) return child_failed("reader", st.error());
+  if (auto st = reader_vault->save(); !st) return finish(fail(kExitOutput, st.error().message), "vault save");
+  std::fprintf(err, "cqda serve: %zu documents loaded (%zu skipped, %zu refused); serving MCP on stdio\n",
+               corpus->documents.size(), corpus->skipped.size(), corpus->refused.size());
+
+  // 4. The broker speaks MCP on stdin/stdout and asks for data over its channel.
+  Project project(std::move(corpus->documents), config.codebook);
+  privsep::BrokerSetup broker_setup;
+  broker_setup.client_fds = {STDIN_FILENO, STDOUT_FILENO};
+  broker_setup.drop_secrets = [&config] { config.signing_key.reset(); };
+  broker_setup.mcp_stdio = true;
+  broker_setup.server_version = tool_version();
+  auto broker = privsep::BrokerClient::start(broker_setup);
+  if (!broker) return finish(fail(kExitInternal, broker.error().message), "broker");
+  if (!record("sandbox", {{"process", "broker"}, {"pid", (*broker)->pid()}, {"lockdown", (*broker)->lockdown_report()}}))
+    return finish(kExitOutput, "run log");
+  Status served = (*broker)->serve([&](const Json& request) -> Result<Json> {
+    auto answer = project.answer(request);
+    Json data = {{"op", request.value("op", "")}};
+    if (request.contains("id") && request["id"].is_string()) data["document_id"] = request["id"];
+    if (answer) {
+      data["bytes"] = answer->dump().size();
+    } else {
+      data["error"] = answer.error().message;
+    }
+    if (!record("mcp_data", data)) return make_error("the run log could not be written");
+    return answer;
+  });
+  if (!served) return child_failed("broker", served.error());
+  if (auto st = (*broker)->finish(); !st) return child_failed("broker", st.error());
+  return finish(kExitOk, "client closed the session");
+}
+
+}  // namespace cqda::pipeline

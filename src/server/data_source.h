@@ -1,0 +1,37 @@
+// What the MCP tools read, behind an interface: in the broker it is a client of the
+// supervisor's channel (the broker holds no data of its own); in tests, a fake. Every text a
+// source returns has already passed the policy's rules for the `mcp` destination.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/document.h"
+#include "common/json.h"
+#include "common/result.h"
+
+namespace cqda::server {
+
+struct DocumentSummary {
+  std::string id;
+  std::string path;  // as exported (pseudonymized where the policy anonymizes)
+  std::string format;
+  std::uint64_t segments = 0;
+  std::uint64_t characters = 0;
+};
+
+class DataSource {
+ public:
+  virtual ~DataSource() = default;
+  virtual Result<std::vector<DocumentSummary>> list_documents() = 0;
+  // Segments [offset, offset + limit) of a document, and its total segment count.
+  struct Page {
+    DocumentSummary document;
+    std::vector<Segment> segments;
+  };
+  virtual Result<Page> read_document(const std::string& id, std::uint64_t offset, std::uint64_t limit) = 0;
+  virtual Result<Json> codebook() = 0;
+};
+
+}  // namespace cqda::server

@@ -1,0 +1,110 @@
+#include "server/read_tools.h"
+
+namespace cqda::server {
+namespace {
+
+constexpr std::uint64_t kDefaultPage = 50;
+constexpr std::uint64_t kMaxPage = 500;
+
+Json summary_json(const DocumentSummary& d) {
+  return {{"id", d.id}, {"path", d.path}, {"format", d.format}, {"segments", d.segments}, {"characters", d.characters}};
+}
+
+const Json& summary_schema() {
+  static const Json schema = Json::parse(R"({"type":"object","required":["id","path","format","segments","characters"],
+    "properties":{"id":{"type":"string"},"path":{"type":"string"},"format":{"type":"string"},
+    "segments":{"type":"integer","minimum":0},"characters":{"type":"integer","minimum":0}}})");
+  return schema;
+}
+
+mcp::Tool list_documents(DataSource& source) {
+  mcp::Tool t;
+  t.name = "list_documents";
+  t.title = "List documents";
+  t.description = "Every document of the project: its id (for read_document), its path as exported, format and size.";
+  t.input_schema = Json::parse(R"({"type":"object","properties":{},"additionalProperties":false})");
+  t.output_schema = {{"type", "object"},
+                     {"required", {"documents"}},
+                     {"properties", {{"documents", {{"type", "array"}, {"items", summary_schema()}}}}}};
+  t.handler = [&source](const Json&) -> mcp::ToolOutcome {
+    auto documents = source.list_documents();
+    if (!documents) return mcp::ToolOutcome::failure(documents.error().message);
+    Json list = Json::array();
+    std::string text;
+    for (const auto& d : *documents) {
+      list.push_back(summary_json(d));
+      text += d.id + "  " + d.path + "  (" + d.format + ", " + std::to_string(d.segments) + " segments)\n";
+    }
+    return {Json{{"documents", std::move(list)}}, text.empty() ? "no documents" : text, false};
+  };
+  return t;
+}
+
+mcp::Tool read_document(DataSource& source) {
+  mcp::Tool t;
+  t.name = "read_document";
+  t.title = "Read a document";
+  t.description = "A page of a document's segments (speaker turns, paragraphs or survey answers), anonymized as the "
+                  "policy requires, with segment ids and code-point offsets for coding.";
+  t.input_schema = Json::parse(R"json({"type":"object","required":["id"],"additionalProperties":false,"properties":{
+    "id":{"type":"string","minLength":1,"maxLength":200,"pattern":"^[a-z0-9-]+$"},
+    "offset":{"type":"integer","minimum":0,"description":"first segment, from 0"},
+    "limit":{"type":"integer","minimum":1,"maximum":500,"description":"segments per page (default 50)"}}})json");
+  t.output_schema = {
+      {"type", "object"},
+      {"required", {"document", "offset", "segments"}},
+      {"properties",
+       {{"document", summary_schema()},
+        {"offset", {{"type", "integer"}}},
+        {"next_offset", {{"type", "integer"}}},
+        {"segments",
+         {{"type", "array"},
+          {"items",
+           Json::parse(R"({"type":"object","required":["id","text","start","length"],"properties":{
+             "id":{"type":"string"},"speaker":{"type":"string"},"text":{"type":"string"},
+             "start":{"type":"integer"},"length":{"type":"integer"}}})")}}}}}};
+  t.handler = [&source](const Json& args) -> mcp::ToolOutcome {
+    const std::uint64_t offset = args.value("offset", std::uint64_t{0});
+    const std::uint64_t limit = std::min(args.value("limit", kDefaultPage), kMaxPage);
+    auto page = source.read_document(args["id"].get<std::string>(), offset, limit);
+    if (!page) return mcp::ToolOutcome::failure(page.error().message);
+    Json segments = Json::array();
+    std::string text;
+    for (const Segment& s : page->segments) {
+      Json entry = {{"id", s.id}, {"text", s.text}, {"start", s.start}, {"length", s.length}};
+      if (!s.speaker.empty()) entry["speaker"] = s.speaker;
+      segments.push_back(std::move(entry));
+      text += "[" + s.id + "] " + (s.speaker.empty() ? "" : s.speaker + ": ") + s.text + "\n";
+    }
+    Json result = {{"document", summary_json(page->document)}, {"offset", offset}, {"segments", std::move(segments)}};
+    if (offset + page->segments.size() < page->document.segments) result["next_offset"] = offset + page->segments.size();
+    return {std::move(result), text.empty() ? "no segments at this offset" : text, false};
+  };
+  return t;
+}
+
+mcp::Tool get_codebook(DataSource& source) {
+  mcp::Tool t;
+  t.name = "get_codebook";
+  t.title = "Get the codebook";
+  t.description = "The project's codebook: categories and codes with definitions, criteria and examples.";
+  t.input_schema = Json::parse(R"({"type":"object","properties":{},"additionalProperties":false})");
+  t.output_schema = Json::parse(R"({"type":"object","required":["codebook"],"properties":{"codebook":{"type":"object"}}})");
+  t.handler = [&source](const Json&) -> mcp::ToolOutcome {
+    auto codebook = source.codebook();
+    if (!codebook) return mcp::ToolOutcome::failure(codebook.error().message);
+    std::string text = codebook->dump(2);
+    return {Json{{"codebook", std::move(codebook).value()}}, std::move(text), false};
+  };
+  return t;
+}
+
+}  // namespace
+
+void add_read_tools(mcp::ToolRegistry& registry, DataSource& source) {
+  registry.add(list_documents(source));
+  registry.add(read_document(source));
+  registry.add(get_codebook(source));
+}
+
+}  // namespace cqda::server
