@@ -11,7 +11,7 @@ namespace {
 
 class Collector {
  public:
-  Collector(const coder::OfflineCoder& coder, const CollectOptions& options, const RecordFn& record, Stages& stages)
+  Collector(const coder::OfflineCoder* coder, const CollectOptions& options, const RecordFn& record, Stages& stages)
       : coder_(coder), options_(options), record_(record), stages_(stages) {}
 
   Status refused(const std::vector<privsep::ScanEntry>& entries) {
@@ -34,12 +34,12 @@ class Collector {
       corpus_.cases[r.path] = it->second;
     for (const auto& [type, n] : r.anonymization_counts) corpus_.anonymization_counts[type] += n;
     corpus_.bytes += r.raw_bytes;
-    if (!options_.code) {
+    if (!coder_) {
       corpus_.documents.push_back(std::move(*r.document));
       return Status::success();
     }
     auto code_start = std::chrono::steady_clock::now();
-    CodedDocument coded = code_document(coder_, d);
+    CodedDocument coded = code_document(*coder_, d);
     stages_.code += std::chrono::steady_clock::now() - code_start;
     corpus_.rejected_quotes += coded.rejected_quotes;
     corpus_.codings.insert(corpus_.codings.end(), std::make_move_iterator(coded.codings.begin()),
@@ -63,7 +63,7 @@ class Collector {
     return Status::success();
   }
 
-  const coder::OfflineCoder& coder_;
+  const coder::OfflineCoder* coder_;
   const CollectOptions& options_;
   const RecordFn& record_;
   Stages& stages_;
@@ -80,7 +80,7 @@ Json Stages::to_json() const {
           {"code_thread", seconds(code)}, {"export_wall", seconds(exported)}};
 }
 
-Result<Corpus> collect_documents(privsep::ReaderClient& reader, const coder::OfflineCoder& coder,
+Result<Corpus> collect_documents(privsep::ReaderClient& reader, const coder::OfflineCoder* coder,
                                  const CollectOptions& options, const RecordFn& record, Stages& stages) {
   const auto start = std::chrono::steady_clock::now();
   Collector collector(coder, options, record, stages);

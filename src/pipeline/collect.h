@@ -46,7 +46,6 @@ struct Corpus {
 
 struct CollectOptions {
   policy::Destination destination = policy::Destination::kExport;  // whose anonymization rules apply
-  bool code = true;                // run the coder on each document
   std::vector<std::string> files;  // empty: the whole scan
   unsigned window = 4;             // document requests in flight
   bool progress = false;
@@ -57,7 +56,8 @@ struct CollectOptions {
 
 // Errors are the reader's (it died or broke the protocol; it has been stopped) or the run
 // log's; input problems are records and `skipped` entries, not errors.
-Result<Corpus> collect_documents(privsep::ReaderClient& reader, const coder::OfflineCoder& coder,
+// `coder` null: the documents are kept uncoded (cqda serve).
+Result<Corpus> collect_documents(privsep::ReaderClient& reader, const coder::OfflineCoder* coder,
                                  const CollectOptions& options, const RecordFn& record, Stages& stages);
 
 }  // namespace cqda::pipeline

@@ -1,30 +1,23 @@
 #include "pipeline/run.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
-#include <algorithm>
 #include <map>
-#include <thread>
-#include <set>
 
 #include "anonymize/anonymizer.h"
-#include "anonymize/roster.h"
-#include "anonymize/vault.h"
 #include "codebook/codebook.h"
 #include "coder/offline_coder.h"
-#include "common/files.h"
 #include "common/hash.h"
-#include "common/utf8.h"
 #include "export/exporter.h"
 #include "ingest/input_root.h"
-#include "ingest/load.h"
 #include "pipeline/collect.h"
 #include "pipeline/config.h"
 #include "pipeline/exit_codes.h"
+#include "pipeline/reader_session.h"
 #include "privsep/reader.h"
 #include "policy/policy.h"
-#include "runlog/keys.h"
 #include "runlog/record.h"
 #include "runlog/writer.h"
 
@@ -112,15 +105,10 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   // 3. The pseudonym vault and the anonymizer. The reader process inherits both at fork
   //    and hands the vault back sealed; case attributes (configuration the supervisor read
   //    itself) are anonymized here, before the fork, so the reader's vault holds them too.
-  auto vault_key = vault_key_for(o);
-  if (!vault_key) return finish(fail(kExitUsage, "cannot load the vault key: " + vault_key.error().message), "vault key");
-  auto vault = anonymize::Vault::open(o.cache / "pseudonyms.vault", *vault_key);
-  if (!vault) return finish(fail(kExitUsage, "cannot open the pseudonym vault: " + vault.error().message), "vault");
+  auto anonymization = open_anonymization(config, o);
+  if (!anonymization) return finish(fail(kExitUsage, anonymization.error().message), "anonymization");
+  anonymize::Anonymizer& anonymizer = *anonymization->anonymizer;
   const auto& anon_policy = config.policy.anonymization;
-  anonymize::Gazetteer gazetteer = anon_policy.names.gazetteer ? anonymize::Gazetteer::bundled() : anonymize::Gazetteer();
-  anonymize::Anonymizer anonymizer(anon_policy, config.roster, std::move(gazetteer), *vault);
-  // A custom pattern that does not compile would match nothing: fail closed.
-  if (!anonymizer.status()) return finish(fail(kExitUsage, anonymizer.status().error().message), "anonymizer");
   const bool anonymize_exports = anon_policy.apply_to.count(policy::Destination::kExport) > 0;
   // Keyed by the hash of the real path: the supervisor learns exported paths from the scan.
   std::map<std::string, std::map<std::string, std::string>> cases_by_path_sha256;
@@ -136,17 +124,9 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   //    nothing else, locks itself down, and from then on answers over its channel.
   auto root = ingest::InputRoot::open(o.input.string());
   if (!root) return finish(fail(kExitUsage, root.error().message), "input root");
-  privsep::ReaderSetup reader_setup;
-  reader_setup.policy = &config.policy;
-  reader_setup.roster = &config.roster;
-  reader_setup.anonymizer = &anonymizer;
-  reader_setup.vault = &*vault;
-  reader_setup.root = &*root;
-  reader_setup.threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-  reader_setup.drop_secrets = [&config] { config.signing_key.reset(); };
-  auto reader = privsep::ReaderClient::start(reader_setup);
+  const unsigned threads = reader_threads();
+  auto reader = start_reader(config, *anonymization, std::move(root).value(), threads);
   if (!reader) return finish(fail(kExitInternal, reader.error().message), "reader");
-  root = make_error("held by the reader");  // the supervisor keeps no handle on the input
   if (!record("sandbox", {{"process", "reader"}, {"pid", (*reader)->pid()}, {"lockdown", (*reader)->lockdown_report()}}))
     return finish(kExitOutput, "run log");
   if ((*reader)->lockdown_report().find("landlock not available") != std::string::npos)
@@ -159,26 +139,19 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   // 5. The documents: from the reader in input order, each recorded, coded and quote-checked.
   CollectOptions collect;
   collect.files = o.files;
-  collect.window = 2 * reader_setup.threads + 2;
+  collect.window = 2 * threads + 2;
   collect.progress = o.progress;
   collect.cases_by_path_sha256 = std::move(cases_by_path_sha256);
   Stages stages;
-  auto collected = collect_documents(**reader, *coder, collect, record, stages);
+  auto collected = collect_documents(**reader, &*coder, collect, record, stages);
   if (!collected) return reader_failed(collected.error());
   Corpus& corpus = *collected;
   record("anonymization", {{"applied", anonymize_exports}, {"counts", counts_json(corpus.anonymization_counts)}});
 
   // 6. The reader's vault now holds every pseudonym it issued; it comes back sealed, is checked
   // by decrypting it, and is written here. Then the reader must exit cleanly.
-  auto sealed = (*reader)->export_vault();
-  if (!sealed) return reader_failed(sealed.error());
-  auto reader_vault = anonymize::Vault::from_sealed(*sealed, *vault_key, vault->path());
-  if (!reader_vault) return reader_failed(make_error("the reader's vault does not open: " + reader_vault.error().message));
-  // The reader may only add pseudonyms: a vault with another pseudonym key, or with a mapping
-  // changed or gone, would let a compromised reader rewrite re-identification for every run.
-  if (!reader_vault->extends(*vault))
-    return reader_failed(make_error("the reader handed back a vault that changes existing pseudonyms; it was not saved"));
-  if (auto st = (*reader)->finish(); !st) return reader_failed(st.error());
+  auto reader_vault = take_back_vault(**reader, *anonymization);
+  if (!reader_vault) return reader_failed(reader_vault.error());
   if (auto st = reader_vault->save(); !st)
     return finish(fail(kExitOutput, "cannot save the pseudonym vault: " + st.error().message), "vault save");
   record("coding", {{"coder", coder::kOfflineCoderName}, {"codings", corpus.codings.size()},

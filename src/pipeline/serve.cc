@@ -5,13 +5,11 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
-#include <thread>
 
-#include "anonymize/anonymizer.h"
-#include "coder/offline_coder.h"
 #include "common/utf8.h"
 #include "pipeline/collect.h"
 #include "pipeline/config.h"
+#include "pipeline/reader_session.h"
 #include "pipeline/exit_codes.h"
 #include "privsep/broker.h"
 #include "privsep/reader.h"
@@ -110,30 +108,13 @@ int serve(const ServeOptions& o, std::FILE* err) {
     return fail(kExitOutput, "cannot write the run log");
 
   // 3. The corpus, loaded by the reader with the mcp destination's anonymization.
-  auto vault_key = vault_key_for(o);
-  if (!vault_key) return finish(fail(kExitUsage, "cannot load the vault key: " + vault_key.error().message), "vault key");
-  auto vault = anonymize::Vault::open(o.cache / "pseudonyms.vault", *vault_key);
-  if (!vault) return finish(fail(kExitUsage, "cannot open the pseudonym vault: " + vault.error().message), "vault");
-  const auto& anon_policy = config.policy.anonymization;
-  anonymize::Anonymizer anonymizer(anon_policy, config.roster,
-                                   anon_policy.names.gazetteer ? anonymize::Gazetteer::bundled() : anonymize::Gazetteer(),
-                                   *vault);
-  if (!anonymizer.status()) return finish(fail(kExitUsage, anonymizer.status().error().message), "anonymizer");
-  auto coder = coder::OfflineCoder::create(config.codebook);
-  if (!coder) return finish(fail(kExitUsage, coder.error().message), "coder");
+  auto anonymization = open_anonymization(config, o);
+  if (!anonymization) return finish(fail(kExitUsage, anonymization.error().message), "anonymization");
   auto root = ingest::InputRoot::open(o.input.string());
   if (!root) return finish(fail(kExitUsage, root.error().message), "input root");
-  privsep::ReaderSetup reader_setup;
-  reader_setup.policy = &config.policy;
-  reader_setup.roster = &config.roster;
-  reader_setup.anonymizer = &anonymizer;
-  reader_setup.vault = &*vault;
-  reader_setup.root = &*root;
-  reader_setup.threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-  reader_setup.drop_secrets = [&config] { config.signing_key.reset(); };
-  auto reader = privsep::ReaderClient::start(reader_setup);
+  const unsigned threads = reader_threads();
+  auto reader = start_reader(config, *anonymization, std::move(root).value(), threads);
   if (!reader) return finish(fail(kExitInternal, reader.error().message), "reader");
-  root = make_error("held by the reader");
   auto child_failed = [&](const char* process, const Error& e) {
     record("process_failed", {{"process", process}, {"error", e.message}});
     return finish(fail(kExitInternal, e.message), std::string(process) + " failed");
@@ -142,17 +123,12 @@ int serve(const ServeOptions& o, std::FILE* err) {
     return finish(kExitOutput, "run log");
   CollectOptions collect;
   collect.destination = policy::Destination::kMcp;
-  collect.code = false;
-  collect.window = 2 * reader_setup.threads + 2;
+  collect.window = 2 * threads + 2;
   Stages stages;
-  auto corpus = collect_documents(**reader, *coder, collect, record, stages);
+  auto corpus = collect_documents(**reader, nullptr, collect, record, stages);
   if (!corpus) return child_failed("reader", corpus.error());
-  auto sealed = (*reader)->export_vault();
-  if (!sealed) return child_failed("reader", sealed.error());
-  auto reader_vault = anonymize::Vault::from_sealed(*sealed, *vault_key, vault->path());
-  if (!reader_vault || !reader_vault->extends(*vault))
-    return child_failed("reader", make_error("the reader handed back a vault that does not extend the pseudonym vault"));
-  if (auto st = (*reader)->finish(); !st) return child_failed("reader", st.error());
+  auto reader_vault = take_back_vault(**reader, *anonymization);
+  if (!reader_vault) return child_failed("reader", reader_vault.error());
   if (auto st = reader_vault->save(); !st) return finish(fail(kExitOutput, st.error().message), "vault save");
   std::fprintf(err, "cqda serve: %zu documents loaded (%zu skipped, %zu refused); serving MCP on stdio\n",
                corpus->documents.size(), corpus->skipped.size(), corpus->refused.size());
