@@ -138,8 +138,8 @@ std::string encode_llm_response(const LlmResponse& response);
 Result<LlmResponse> decode_llm_response(std::string_view payload);
 
 // Caps shared by the tables and the senders.
-inline constexpr std::uint32_t kMaxDocumentMessage = 512u << 20;  // whatever the policy says
-inline constexpr std::uint32_t kMaxScanMessage = 256u << 20;      // whatever the policy says
+inline constexpr std::uint32_t kMaxDocumentMessage = 512u << 20;  // never more, whatever the policy allows
+inline constexpr std::uint32_t kMaxScanMessage = 256u << 20;      // never more, whatever the policy allows
 inline constexpr std::uint32_t kMaxVaultMessage = 256u << 20;
 inline constexpr std::uint32_t kMaxSmallMessage = 64u << 10;
 inline constexpr std::uint32_t kMaxLlmMessage = 16u << 20;
