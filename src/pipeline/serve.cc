@@ -6,6 +6,8 @@
 #include <chrono>
 #include <map>
 
+#include <re2/re2.h>
+
 #include "common/utf8.h"
 #include "pipeline/collect.h"
 #include "pipeline/config.h"
@@ -55,10 +57,68 @@ class Project {
       }
       return Json{{"document", summary(d)}, {"segments", std::move(segments)}};
     }
+    if (op == "search") return search(request);
     return make_error("unknown data request");
   }
 
  private:
+  static constexpr std::uint64_t kMaxCounted = 100000;  // hits counted before the count stops
+
+  // Keyword-in-context search; the pattern is the client's, so it is RE2 with a memory bound.
+  Result<Json> search(const Json& request) const {
+    if (!request.contains("query") || !request["query"].is_string()) return make_error("search needs a query");
+    const std::string query = request["query"].get<std::string>();
+    const bool regex = request.value("regex", false);
+    const auto limit = std::clamp<std::uint64_t>(request.value("limit", std::uint64_t{50}), 1, 200);
+    const auto context = std::min<std::uint64_t>(request.value("context", std::uint64_t{40}), 200);
+    const std::string only = request.value("document_id", "");
+    RE2::Options options;
+    options.set_max_mem(8 << 20);
+    options.set_log_errors(false);
+    if (!regex) {
+      options.set_literal(true);
+      options.set_case_sensitive(false);
+    }
+    RE2 pattern(query, options);
+    if (!pattern.ok()) return make_error("not a valid RE2 pattern: " + pattern.error());
+    Json hits = Json::array();
+    std::uint64_t total = 0;
+    for (const Document& d : documents_) {
+      if (!only.empty() && d.id != only) continue;
+      for (const Segment& seg : d.segments) {
+        const std::string& text = seg.text;
+        std::size_t pos = 0;
+        re2::StringPiece match;
+        while (pos <= text.size() && total < kMaxCounted &&
+               pattern.Match(text, pos, text.size(), RE2::UNANCHORED, &match, 1)) {
+          const std::size_t begin = static_cast<std::size_t>(match.data() - text.data());
+          const std::size_t end = begin + match.size();
+          ++total;
+          if (hits.size() < limit) {
+            const std::size_t begin_cp = utf8::length(std::string_view(text).substr(0, begin));
+            const std::size_t end_cp = begin_cp + utf8::length(std::string_view(text).substr(begin, end - begin));
+            const std::size_t left_from = begin_cp > context ? begin_cp - context : 0;
+            hits.push_back({{"document_id", d.id}, {"segment_id", seg.id}, {"start", seg.start + begin_cp},
+                            {"end", seg.start + end_cp},
+                            {"left", std::string(utf8::substr(text, left_from, begin_cp - left_from))},
+                            {"match", std::string(match)},
+                            {"right", std::string(utf8::substr(text, end_cp, context))}});
+          }
+          // An empty match moves on by one code point, so the loop always advances.
+          pos = end > begin ? end : next_code_point(text, end);
+        }
+      }
+    }
+    return Json{{"hits", std::move(hits)}, {"total", total}, {"truncated", total > limit}};
+  }
+
+  static std::size_t next_code_point(const std::string& text, std::size_t at) {
+    if (at >= text.size()) return text.size() + 1;
+    ++at;
+    while (at < text.size() && (static_cast<unsigned char>(text[at]) & 0xC0) == 0x80) ++at;
+    return at;
+  }
+
   static Json summary(const Document& d) {
     return {{"id", d.id}, {"path", d.relative_path}, {"format", std::string(format_name(d.format))},
             {"segments", d.segments.size()}, {"characters", utf8::length(d.text)}};

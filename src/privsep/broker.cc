@@ -48,6 +48,12 @@ class ChannelDataSource : public server::DataSource {
     return page;
   }
 
+  Result<Json> search(const Json& request) override {
+    Json ask_for = request;
+    ask_for["op"] = "search";
+    return ask(ask_for);
+  }
+
   Result<Json> codebook() override {
     auto reply = ask({{"op", "codebook"}});
     if (!reply) return reply.error();

@@ -32,6 +32,9 @@ class DataSource {
   };
   virtual Result<Page> read_document(const std::string& id, std::uint64_t offset, std::uint64_t limit) = 0;
   virtual Result<Json> codebook() = 0;
+  // Keyword (case-insensitive, literal) or RE2 search over every segment; `request` is the
+  // tool's validated arguments, the reply {"hits": [...], "total": N, "truncated": bool}.
+  virtual Result<Json> search(const Json& request) = 0;
 };
 
 }  // namespace cqda::server

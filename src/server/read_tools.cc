@@ -99,12 +99,44 @@ mcp::Tool get_codebook(DataSource& source) {
   return t;
 }
 
+mcp::Tool search_corpus(DataSource& source) {
+  mcp::Tool t;
+  t.name = "search_corpus";
+  t.title = "Search the corpus";
+  t.description = "Keyword (literal, case-insensitive) or RE2 search over every segment; keyword-in-context lines with "
+                  "document, segment and code-point span.";
+  t.input_schema = Json::parse(R"json({"type":"object","required":["query"],"additionalProperties":false,"properties":{
+    "query":{"type":"string","minLength":1,"maxLength":200},
+    "regex":{"type":"boolean","description":"query is an RE2 pattern (default: a literal keyword)"},
+    "document_id":{"type":"string","pattern":"^[a-z0-9-]+$","maxLength":200},
+    "limit":{"type":"integer","minimum":1,"maximum":200,"description":"hits returned (default 50)"},
+    "context":{"type":"integer","minimum":0,"maximum":200,"description":"characters either side (default 40)"}}})json");
+  t.output_schema = Json::parse(R"json({"type":"object","required":["hits","total","truncated"],"properties":{
+    "total":{"type":"integer"},"truncated":{"type":"boolean"},
+    "hits":{"type":"array","items":{"type":"object","required":["document_id","segment_id","start","end","left","match","right"],
+      "properties":{"document_id":{"type":"string"},"segment_id":{"type":"string"},"start":{"type":"integer"},
+        "end":{"type":"integer"},"left":{"type":"string"},"match":{"type":"string"},"right":{"type":"string"}}}}}})json");
+  t.handler = [&source](const Json& args) -> mcp::ToolOutcome {
+    auto found = source.search(args);
+    if (!found) return mcp::ToolOutcome::failure(found.error().message);
+    std::string text;
+    for (const auto& h : (*found)["hits"])
+      text += h["segment_id"].get<std::string>() + ": ..." + h["left"].get<std::string>() + "[" +
+              h["match"].get<std::string>() + "]" + h["right"].get<std::string>() + "...\n";
+    text += std::to_string((*found)["total"].get<std::uint64_t>()) + " hits" +
+            ((*found)["truncated"].get<bool>() ? " (more than returned)" : "");
+    return {std::move(found).value(), std::move(text), false};
+  };
+  return t;
+}
+
 }  // namespace
 
 void add_read_tools(mcp::ToolRegistry& registry, DataSource& source) {
   registry.add(list_documents(source));
   registry.add(read_document(source));
   registry.add(get_codebook(source));
+  registry.add(search_corpus(source));
 }
 
 }  // namespace cqda::server

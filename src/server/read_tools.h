@@ -1,5 +1,5 @@
-// The read-only research tools: list_documents, read_document (paged by segments) and
-// get_codebook, with their schemas, over a DataSource.
+// The read-only research tools: list_documents, read_document (paged by segments),
+// get_codebook and search_corpus, with their schemas, over a DataSource.
 #pragma once
 
 #include "mcp/tools.h"

@@ -51,7 +51,7 @@ TEST_CASE("cqda serve --stdio answers MCP from the sandboxed broker with anonymi
   REQUIRE(first.exit_code == 0);
   auto r = responses_by_id(first.out);
   CHECK(r[1]["result"]["protocolVersion"] == "2025-06-18");
-  CHECK(r[2]["result"]["tools"].size() == 3);
+  CHECK(r[2]["result"]["tools"].size() == 4);
   const Json& documents = r[3]["result"]["structuredContent"]["documents"];
   REQUIRE(documents.size() == 14);
   CHECK(r[4]["result"]["structuredContent"]["codebook"]["categories"].is_array());
@@ -66,13 +66,31 @@ TEST_CASE("cqda serve --stdio answers MCP from the sandboxed broker with anonymi
   REQUIRE_FALSE(id.empty());
   auto second = session(init + "\n" + R"({"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"read_document","arguments":{"id":")" +
                         id + R"(","limit":3}}})" "\n" +
-                        R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"read_document","arguments":{"id":"no-such-document"}}})" "\n");
+                        R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"read_document","arguments":{"id":"no-such-document"}}})" "\n" +
+                        R"({"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"search_corpus","arguments":{"query":"NIGHT","limit":3,"context":10}}})" "\n" +
+                        R"({"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"search_corpus","arguments":{"query":"(unclosed","regex":true}}})" "\n" +
+                        R"({"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"search_corpus","arguments":{"query":"Maria Santos"}}})" "\n");
   REQUIRE(second.exit_code == 0);
   auto r2 = responses_by_id(second.out);
   const Json& page = r2[6]["result"]["structuredContent"];
   CHECK(page["segments"].size() == 3);
   CHECK(page["next_offset"] == 3);
   CHECK(r2[7]["result"]["isError"] == true);
+  // Keyword search: case-insensitive, bounded, with spans that point at the match.
+  const Json& found = r2[8]["result"]["structuredContent"];
+  REQUIRE(found["hits"].size() == 3);
+  CHECK(found["total"].get<int>() > 3);
+  CHECK(found["truncated"] == true);
+  for (const auto& hit : found["hits"]) {
+    std::string match = hit["match"];
+    for (auto& c : match) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    CHECK(match == "night");
+    CHECK(hit["end"].get<int>() - hit["start"].get<int>() == 5);
+    CHECK(hit["left"].get<std::string>().size() <= 40);
+  }
+  CHECK(r2[9]["result"]["isError"] == true);  // a pattern RE2 refuses
+  // The raw name is not in the anonymized corpus, so searching for it finds nothing.
+  CHECK(r2[10]["result"]["structuredContent"]["total"] == 0);
   // Rostered names never reach the client.
   for (const char* name : {"Maria Santos", "Ngozi Okafor", "James Whitfield"}) CHECK(second.out.find(name) == std::string::npos);
   CHECK(first.out.find("Maria Santos") == std::string::npos);
