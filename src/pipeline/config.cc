@@ -4,6 +4,7 @@
 
 #include "common/files.h"
 #include "common/hash.h"
+#include "pipeline/exit_codes.h"
 
 namespace cqda::pipeline {
 namespace fs = std::filesystem;
@@ -12,8 +13,6 @@ namespace {
 constexpr const char* kSecretsSigningKey = "/run/secrets/signing_key";
 constexpr const char* kSecretsVaultKey = "/run/secrets/vault_key";
 
-}  // namespace
-
 // True when `inner` is `outer` or lies below it (after resolving both).
 bool is_within(const fs::path& inner, const fs::path& outer) {
   std::error_code ec;
@@ -21,6 +20,29 @@ bool is_within(const fs::path& inner, const fs::path& outer) {
   fs::path b = fs::weakly_canonical(outer, ec);
   auto [mismatch, _] = std::mismatch(b.begin(), b.end(), a.begin(), a.end());
   return mismatch == b.end();
+}
+
+}  // namespace
+
+std::optional<FolderError> check_folders(const ProjectOptions& o) {
+  std::error_code ec;
+  if (!fs::is_directory(o.input, ec))
+    return FolderError{kExitUsage, "the input folder " + o.input.string() + " does not exist or is not a folder"};
+  if (is_within(o.output, o.input))
+    return FolderError{kExitUsage, "the output folder must not be inside the input folder (nothing is ever written under the input)"};
+  if (is_within(o.cache, o.input))
+    return FolderError{kExitUsage, "the cache folder must not be inside the input folder (nothing is ever written under the input)"};
+  if (auto st = exporter::ensure_writable_dir(o.output, "output"); !st) return FolderError{kExitOutput, st.error().message};
+  if (auto st = exporter::ensure_writable_dir(o.cache, "cache"); !st) return FolderError{kExitOutput, st.error().message};
+  return std::nullopt;
+}
+
+Result<runlog::RunLogWriter> open_run_log(const ProjectOptions& o, const Config& config, const std::string& run_id,
+                                          fs::path& log_path) {
+  auto path = runlog::make_run_log_dir(o.output, run_id);
+  if (!path) return path.error();
+  log_path = *path;
+  return runlog::RunLogWriter::create(log_path, run_id, config.signing_key ? &*config.signing_key : nullptr);
 }
 
 Result<Config> load_config(const ProjectOptions& o) {

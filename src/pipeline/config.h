@@ -14,6 +14,7 @@
 #include "pipeline/run.h"
 #include "policy/policy.h"
 #include "runlog/keys.h"
+#include "runlog/writer.h"
 
 namespace cqda::pipeline {
 
@@ -32,7 +33,16 @@ Result<Config> load_config(const ProjectOptions& options);
 // <cache>/keys/vault.key (created on first use).
 Result<anonymize::VaultKey> vault_key_for(const ProjectOptions& options);
 
-// True when `inner` is `outer` or lies below it (after resolving both).
-bool is_within(const std::filesystem::path& inner, const std::filesystem::path& outer);
+// The folders of a project, checked before anything is written: the input exists, output
+// and cache are outside it and writable. The error carries the exit code to end with.
+struct FolderError {
+  int exit_code;
+  std::string message;
+};
+std::optional<FolderError> check_folders(const ProjectOptions& options);
+
+// A new run log under <output>/run-logs/, signed when a key is loaded.
+Result<runlog::RunLogWriter> open_run_log(const ProjectOptions& options, const Config& config, const std::string& run_id,
+                                          std::filesystem::path& log_path);
 
 }  // namespace cqda::pipeline

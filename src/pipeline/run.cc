@@ -59,21 +59,12 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   auto config_result = load_config(o);
   if (!config_result) return fail(kExitUsage, config_result.error().message);
   Config& config = *config_result;
-  std::error_code ec;
-  if (!fs::is_directory(o.input, ec))
-    return fail(kExitUsage, "the input folder " + o.input.string() + " does not exist or is not a folder");
-  if (is_within(o.output, o.input))
-    return fail(kExitUsage, "the output folder must not be inside the input folder (nothing is ever written under the input)");
-  if (is_within(o.cache, o.input))
-    return fail(kExitUsage, "the cache folder must not be inside the input folder (nothing is ever written under the input)");
-  if (auto st = exporter::ensure_writable_dir(o.output, "output"); !st) return fail(kExitOutput, st.error().message);
-  if (auto st = exporter::ensure_writable_dir(o.cache, "cache"); !st) return fail(kExitOutput, st.error().message);
+  if (auto folders = check_folders(o)) return fail(folders->exit_code, folders->message);
 
   // 2. The run log: every later step is recorded, failures included.
   const std::string run_id = runlog::new_run_id(std::chrono::system_clock::now());
-  auto log_path = runlog::make_run_log_dir(o.output, run_id);
-  if (!log_path) return fail(kExitOutput, log_path.error().message);
-  auto log_result = runlog::RunLogWriter::create(*log_path, run_id, config.signing_key ? &*config.signing_key : nullptr);
+  fs::path log_path;
+  auto log_result = open_run_log(o, config, run_id, log_path);
   if (!log_result) return fail(kExitOutput, log_result.error().message);
   runlog::RunLogWriter& log = *log_result;
   auto record = [&](std::string_view type, const Json& data) -> bool {
@@ -195,7 +186,7 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   for (const auto& s : corpus.skipped) std::fprintf(out, "  skipped %s\n", s.reason.c_str());
   if (corpus.rejected_quotes)
     std::fprintf(out, "  %zu codings rejected: quote not found verbatim in the text\n", corpus.rejected_quotes);
-  std::fprintf(out, "  report:  %s\n  run log: %s (%s)\n", report.c_str(), log_path->c_str(),
+  std::fprintf(out, "  report:  %s\n  run log: %s (%s)\n", report.c_str(), log_path.c_str(),
                config.signing_key ? "signed" : "unsigned: pass --signing-key to sign it");
   if (!corpus.skipped.empty())
     std::fprintf(out, "  %zu input files could not be processed (exit code %d); fix or remove them and run again\n",

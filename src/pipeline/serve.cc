@@ -141,19 +141,12 @@ int serve(const ServeOptions& o, std::FILE* err) {
   auto config_result = load_config(o);
   if (!config_result) return fail(kExitUsage, config_result.error().message);
   Config& config = *config_result;
-  std::error_code ec;
-  if (!std::filesystem::is_directory(o.input, ec))
-    return fail(kExitUsage, "the input folder " + o.input.string() + " does not exist or is not a folder");
-  if (is_within(o.output, o.input) || is_within(o.cache, o.input))
-    return fail(kExitUsage, "the output and cache folders must not be inside the input folder");
-  if (auto st = exporter::ensure_writable_dir(o.output, "output"); !st) return fail(kExitOutput, st.error().message);
-  if (auto st = exporter::ensure_writable_dir(o.cache, "cache"); !st) return fail(kExitOutput, st.error().message);
+  if (auto folders = check_folders(o)) return fail(folders->exit_code, folders->message);
 
   // 2. The session's run log.
   const std::string run_id = runlog::new_run_id(std::chrono::system_clock::now());
-  auto log_path = runlog::make_run_log_dir(o.output, run_id);
-  if (!log_path) return fail(kExitOutput, log_path.error().message);
-  auto log = runlog::RunLogWriter::create(*log_path, run_id, config.signing_key ? &*config.signing_key : nullptr);
+  std::filesystem::path log_path;
+  auto log = open_run_log(o, config, run_id, log_path);
   if (!log) return fail(kExitOutput, log.error().message);
   RecordFn record = [&](std::string_view type, const Json& data) { return static_cast<bool>(log->append(type, data)); };
   auto finish = [&](int code, const std::string& outcome) {

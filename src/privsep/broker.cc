@@ -146,13 +146,9 @@ int broker_main(const BrokerSetup& setup, UniqueFd channel_fd) {
   spec.threads = true;
   spec.max_open_files = 256;
   spec.writes_given_files = setup.mcp_stdio;
-  auto report = sandbox::lock_down(spec);
-  if (!report) {
-    std::fprintf(stderr, "cqda broker: lockdown failed: %s\n", report.error().message.c_str());
-    return kChildLockdownFailed;
-  }
-  ipc::Channel channel(std::move(channel_fd), supervisor_to_broker(), "supervisor");
-  if (!send_ready(channel, report->summary())) return kChildProtocolError;
+  auto locked = lock_down_and_report(spec, std::move(channel_fd), supervisor_to_broker());
+  if (!locked.channel) return locked.exit_status;
+  ipc::Channel& channel = *locked.channel;
   if (setup.mcp_stdio) return serve_mcp_stdio(channel, setup.server_version);
   for (;;) {
     auto message = channel.receive();

@@ -128,6 +128,18 @@ Status send_ready(ipc::Channel& channel, const std::string& report) {
   return channel.send(wire(MessageType::kReady), 0, report);
 }
 
+LockedDown lock_down_and_report(const sandbox::LockdownSpec& spec, UniqueFd channel_fd, const ipc::PermitTable& inbound) {
+  auto report = sandbox::lock_down(spec);
+  if (!report) {
+    std::fprintf(stderr, "cqda %s: lockdown failed: %s\n", std::string(sandbox::role_name(spec.role)).c_str(),
+                 report.error().message.c_str());
+    return {nullptr, kChildLockdownFailed};
+  }
+  auto channel = std::make_unique<ipc::Channel>(std::move(channel_fd), inbound, "supervisor");
+  if (!send_ready(*channel, report->summary())) return {nullptr, kChildProtocolError};
+  return {std::move(channel), 0};
+}
+
 Result<std::string> await_ready(ChildProcess& child, int timeout_ms) {
   auto message = child.channel().receive(timeout_ms);
   if (!message) {

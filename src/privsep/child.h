@@ -18,6 +18,7 @@
 #include "common/fd.h"
 #include "common/result.h"
 #include "ipc/channel.h"
+#include "sandbox/lockdown.h"
 
 namespace cqda::privsep {
 
@@ -61,6 +62,15 @@ class ChildProcess {
 
 // In the child: the lockdown report goes to the supervisor as the first message.
 Status send_ready(ipc::Channel& channel, const std::string& report);
+
+// In the child: locks down as `spec` says, then opens the channel to the supervisor (which
+// may send what `inbound` permits) and reports `ready`. On failure the child must exit with
+// `exit_status` (a failed lockdown is also written to stderr, which still works then).
+struct LockedDown {
+  std::unique_ptr<ipc::Channel> channel;  // null on failure
+  int exit_status = 0;
+};
+LockedDown lock_down_and_report(const sandbox::LockdownSpec& spec, UniqueFd channel_fd, const ipc::PermitTable& inbound);
 // In the supervisor: waits for `ready` and returns the report text.
 Result<std::string> await_ready(ChildProcess& child, int timeout_ms = 30000);
 

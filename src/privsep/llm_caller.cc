@@ -125,14 +125,9 @@ int llm_caller_main(UniqueFd channel_fd, const std::function<void()>& drop_secre
   spec.read_beneath_fd = -1;
   spec.threads = false;
   spec.max_open_files = 32;
-  auto report = sandbox::lock_down(spec);
-  if (!report) {
-    std::fprintf(stderr, "cqda llm-caller: lockdown failed: %s\n", report.error().message.c_str());
-    return kChildLockdownFailed;
-  }
-  ipc::Channel channel(std::move(channel_fd), supervisor_to_llm_caller(), "supervisor");
-  if (!send_ready(channel, report->summary())) return kChildProtocolError;
-  return LlmCallerService(channel).run();
+  auto locked = lock_down_and_report(spec, std::move(channel_fd), supervisor_to_llm_caller());
+  if (!locked.channel) return locked.exit_status;
+  return LlmCallerService(*locked.channel).run();
 }
 
 Result<std::unique_ptr<LlmCallerClient>> LlmCallerClient::start(const policy::EgressPolicy& egress,

@@ -275,14 +275,9 @@ int reader_main(const ReaderSetup& setup, UniqueFd channel_fd) {
   spec.threads = true;
   spec.max_open_files = 32 + 2 * setup.threads;
   spec.landlock_abi_limit = setup.landlock_abi_limit;
-  auto report = sandbox::lock_down(spec);
-  if (!report) {
-    std::fprintf(stderr, "cqda reader: lockdown failed: %s\n", report.error().message.c_str());
-    return kChildLockdownFailed;
-  }
-  ipc::Channel channel(std::move(channel_fd), supervisor_to_reader(), "supervisor");
-  if (!send_ready(channel, report->summary())) return kChildProtocolError;
-  return ReaderService(setup, channel).run();
+  auto locked = lock_down_and_report(spec, std::move(channel_fd), supervisor_to_reader());
+  if (!locked.channel) return locked.exit_status;
+  return ReaderService(setup, *locked.channel).run();
 }
 
 // ---- the supervisor's side --------------------------------------------------------------
