@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       tool.input_schema = Json::parse(R"({"type":"object","properties":{"q":{"type":"string","pattern":"^[a-z]+$","maxLength":64},
           "n":{"type":"integer","minimum":0,"maximum":100}},"required":["q"],"additionalProperties":false})");
       tool.output_schema = Json::parse(R"({"type":"object","properties":{"q":{"type":"string"}},"required":["q"]})");
-      tool.handler = [](const Json& args) -> mcp::ToolOutcome { return {Json{{"q", args["q"]}}, "ok", false}; };
+      tool.handler = [](const Json& args, mcp::RequestContext&) -> mcp::ToolOutcome { return {Json{{"q", args["q"]}}, "ok", false}; };
       r->add(std::move(tool));
     }
     return r;

@@ -9,6 +9,7 @@ packages=(
   # libraries (DESIGN.md §9)
   nlohmann-json3-dev libvalijson-dev libspdlog-dev libfmt-dev catch2 libsodium-dev libre2-dev
   libutf8proc-dev libzip-dev libpugixml-dev libsqlite3-dev libcli11-dev libssl-dev libseccomp-dev
+  libboost-dev
   # fuzzing: clang with libFuzzer and the sanitizer runtimes
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
   # tests: zip for building archives, xmllint for REFI-QDA validation, setpriv for dropping root,

@@ -54,7 +54,7 @@ std::size_t ToolRegistry::size() const { return tools_.size(); }
 
 void ToolRegistry::serve(Session& session) const {
   session.on_request("tools/list", [this](const Json& params) { return list(params); });
-  session.on_request("tools/call", [this](const Json& params) { return call(params); });
+  session.on_request("tools/call", [this](const Json& params, RequestContext& context) { return call(params, context); });
 }
 
 // A cursor is "<offset>.<MAC of the offset>" in hex: opaque to clients, forged or altered
@@ -103,6 +103,11 @@ Reply ToolRegistry::list(const Json& params) const {
 }
 
 Reply ToolRegistry::call(const Json& params) const {
+  RequestContext context;
+  return call(params, context);
+}
+
+Reply ToolRegistry::call(const Json& params, RequestContext& context) const {
   auto name = params.find("name");
   if (name == params.end() || !name->is_string()) return invalid_params("params.name must be a string");
   auto it = by_name_.find(name->get_ref<const std::string&>());
@@ -118,7 +123,7 @@ Reply ToolRegistry::call(const Json& params) const {
                               format_violations(violations),
                           std::move(data));
   }
-  ToolOutcome outcome = entry.tool.handler(arguments);
+  ToolOutcome outcome = entry.tool.handler(arguments, context);
   Json result = {{"content", Json::array({{{"type", "text"}, {"text", outcome.text}}})}, {"isError", outcome.is_error}};
   if (!outcome.is_error && entry.output) {
     // A result that breaks the tool's own output schema is a server bug: never sent as data.

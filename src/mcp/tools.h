@@ -43,7 +43,7 @@ struct Tool {
   Json input_schema;   // a JSON Schema object (type "object")
   Json output_schema;  // null when the tool returns only text
   ToolAnnotations annotations;
-  std::function<ToolOutcome(const Json& arguments)> handler;
+  std::function<ToolOutcome(const Json& arguments, RequestContext& context)> handler;
 };
 
 class ToolRegistry {
@@ -62,7 +62,8 @@ class ToolRegistry {
   void serve(Session& session) const;
 
   Reply list(const Json& params) const;
-  Reply call(const Json& params) const;
+  Reply call(const Json& params, RequestContext& context) const;
+  Reply call(const Json& params) const;  // outside a session (tests)
 
  private:
   struct Entry;

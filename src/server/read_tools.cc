@@ -26,7 +26,7 @@ mcp::Tool list_documents(DataSource& source) {
   t.output_schema = {{"type", "object"},
                      {"required", {"documents"}},
                      {"properties", {{"documents", {{"type", "array"}, {"items", summary_schema()}}}}}};
-  t.handler = [&source](const Json&) -> mcp::ToolOutcome {
+  t.handler = [&source](const Json&, mcp::RequestContext&) -> mcp::ToolOutcome {
     auto documents = source.list_documents();
     if (!documents) return mcp::ToolOutcome::failure(documents.error().message);
     Json list = Json::array();
@@ -63,7 +63,7 @@ mcp::Tool read_document(DataSource& source) {
            Json::parse(R"({"type":"object","required":["id","text","start","length"],"properties":{
              "id":{"type":"string"},"speaker":{"type":"string"},"text":{"type":"string"},
              "start":{"type":"integer"},"length":{"type":"integer"}}})")}}}}}};
-  t.handler = [&source](const Json& args) -> mcp::ToolOutcome {
+  t.handler = [&source](const Json& args, mcp::RequestContext&) -> mcp::ToolOutcome {
     const std::uint64_t offset = args.value("offset", std::uint64_t{0});
     const std::uint64_t limit = std::min(args.value("limit", kDefaultPage), kMaxPage);
     auto page = source.read_document(args["id"].get<std::string>(), offset, limit);
@@ -90,7 +90,7 @@ mcp::Tool get_codebook(DataSource& source) {
   t.description = "The project's codebook: categories and codes with definitions, criteria and examples.";
   t.input_schema = Json::parse(R"({"type":"object","properties":{},"additionalProperties":false})");
   t.output_schema = Json::parse(R"({"type":"object","required":["codebook"],"properties":{"codebook":{"type":"object"}}})");
-  t.handler = [&source](const Json&) -> mcp::ToolOutcome {
+  t.handler = [&source](const Json&, mcp::RequestContext&) -> mcp::ToolOutcome {
     auto codebook = source.codebook();
     if (!codebook) return mcp::ToolOutcome::failure(codebook.error().message);
     std::string text = codebook->dump(2);
@@ -116,7 +116,7 @@ mcp::Tool search_corpus(DataSource& source) {
     "hits":{"type":"array","items":{"type":"object","required":["document_id","segment_id","start","end","left","match","right"],
       "properties":{"document_id":{"type":"string"},"segment_id":{"type":"string"},"start":{"type":"integer"},
         "end":{"type":"integer"},"left":{"type":"string"},"match":{"type":"string"},"right":{"type":"string"}}}}}})json");
-  t.handler = [&source](const Json& args) -> mcp::ToolOutcome {
+  t.handler = [&source](const Json& args, mcp::RequestContext&) -> mcp::ToolOutcome {
     auto found = source.search(args);
     if (!found) return mcp::ToolOutcome::failure(found.error().message);
     std::string text;

@@ -2,6 +2,7 @@
 // and batches, driven with the bytes a client would send.
 #include <catch2/catch.hpp>
 
+#include <memory>
 #include <string>
 
 #include "mcp/session.h"
@@ -11,10 +12,10 @@ using namespace cqda::mcp;
 
 namespace {
 
-Session make_session() {
-  Session session({"cqda", "0.1.0", ""}, Json{{"tools", Json::object()}});
-  session.on_request("tools/list", [](const Json&) -> Reply { return Json{{"tools", Json::array()}}; });
-  session.on_request("boom", [](const Json&) -> Reply { throw std::runtime_error("secret detail"); });
+std::unique_ptr<Session> make_session() {
+  auto session = std::make_unique<Session>(ServerInfo{"cqda", "0.1.0", ""}, Json{{"tools", Json::object()}});
+  session->on_request("tools/list", [](const Json&) -> Reply { return Json{{"tools", Json::array()}}; });
+  session->on_request("boom", [](const Json&) -> Reply { throw std::runtime_error("secret detail"); });
   return session;
 }
 
@@ -35,7 +36,8 @@ int error_code(const Json& response) { return response.at("error").at("code").ge
 
 TEST_CASE("initialize negotiates the revision the client asks for, else the newest", "[mcp]") {
   for (const char* version : {"2025-11-25", "2025-06-18", "2025-03-26"}) {
-    Session s = make_session();
+    auto s_owner = make_session();
+  Session& s = *s_owner;
     Json r = call(s, initialize(version));
     CHECK(r["id"] == 1);
     CHECK(r["result"]["protocolVersion"] == version);
@@ -45,13 +47,15 @@ TEST_CASE("initialize negotiates the revision the client asks for, else the newe
     CHECK_FALSE(s.handle(R"({"jsonrpc":"2.0","method":"notifications/initialized"})"));
     CHECK(s.state() == Session::State::kReady);
   }
-  Session s = make_session();
+  auto s_owner = make_session();
+  Session& s = *s_owner;
   CHECK(call(s, initialize("2024-11-05"))["result"]["protocolVersion"] == "2025-11-25");
   CHECK(call(s, initialize("2025-11-25", 2))["error"]["message"] == "the session is already initialized");
 }
 
 TEST_CASE("before initialize only ping is answered", "[mcp]") {
-  Session s = make_session();
+  auto s_owner = make_session();
+  Session& s = *s_owner;
   CHECK(call(s, R"({"jsonrpc":"2.0","id":"a","method":"ping"})")["result"] == Json::object());
   Json r = call(s, R"({"jsonrpc":"2.0","id":7,"method":"tools/list"})");
   CHECK(r["id"] == 7);
@@ -61,7 +65,8 @@ TEST_CASE("before initialize only ping is answered", "[mcp]") {
 }
 
 TEST_CASE("malformed input gets the right JSON-RPC error codes", "[mcp]") {
-  Session s = make_session();
+  auto s_owner = make_session();
+  Session& s = *s_owner;
   call(s, initialize("2025-11-25"));
   CHECK(error_code(call(s, "{not json")) == -32700);
   CHECK(call(s, "{not json")["id"].is_null());
@@ -81,13 +86,15 @@ TEST_CASE("malformed input gets the right JSON-RPC error codes", "[mcp]") {
   CHECK(error_code(boom) == -32603);
   CHECK(boom.dump().find("secret detail") == std::string::npos);
   // Invalid initialize params.
-  Session fresh = make_session();
+  auto fresh_owner = make_session();
+  Session& fresh = *fresh_owner;
   CHECK(error_code(call(fresh, R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":5}})")) == -32602);
   CHECK(error_code(call(fresh, R"({"jsonrpc":"2.0","id":1,"method":"initialize"})")) == -32602);
 }
 
 TEST_CASE("notifications and responses are never answered", "[mcp]") {
-  Session s = make_session();
+  auto s_owner = make_session();
+  Session& s = *s_owner;
   call(s, initialize("2025-11-25"));
   CHECK_FALSE(s.handle(R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}})"));
   CHECK_FALSE(s.handle(R"({"jsonrpc":"2.0","method":"notifications/unknown"})"));
@@ -98,12 +105,14 @@ TEST_CASE("notifications and responses are never answered", "[mcp]") {
 TEST_CASE("batches only where the negotiated revision has them", "[mcp]") {
   const std::string batch = R"([{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"notifications/x"},)"
                             R"({"jsonrpc":"2.0","id":2,"method":"nope"}])";
-  Session modern = make_session();
+  auto modern_owner = make_session();
+  Session& modern = *modern_owner;
   call(modern, initialize("2025-06-18"));
   Json refused = call(modern, batch);
   CHECK(error_code(refused) == -32600);
 
-  Session old = make_session();
+  auto old_owner = make_session();
+  Session& old = *old_owner;
   call(old, initialize("2025-03-26"));
   Json answers = call(old, batch);
   REQUIRE(answers.is_array());

@@ -16,7 +16,7 @@ Tool echo_tool(int* calls) {
   t.input_schema = Json::parse(R"({"type":"object","properties":{"id":{"type":"string","pattern":"^[a-z0-9-]+$"},
       "page":{"type":"integer","minimum":0}},"required":["id"],"additionalProperties":false})");
   t.output_schema = Json::parse(R"({"type":"object","properties":{"id":{"type":"string"}},"required":["id"]})");
-  t.handler = [calls](const Json& args) -> ToolOutcome {
+  t.handler = [calls](const Json& args, RequestContext&) -> ToolOutcome {
     ++*calls;
     if (args["id"] == "missing") return ToolOutcome::failure("no document with id missing");
     if (args["id"] == "broken") return {Json{{"wrong", 1}}, "broken", false};
