@@ -142,6 +142,12 @@ void Session::cancel(const Json& params) {
   if (auto it = in_flight_.find(id->dump()); it != in_flight_.end() && it->second) it->second->store(true);
 }
 
+void Session::cancel_all() {
+  std::lock_guard lock(mutex_);
+  for (auto& [id, flag] : in_flight_)
+    if (flag) flag->store(true);
+}
+
 void Session::finish(const Json& id) {
   std::lock_guard lock(mutex_);
   in_flight_.erase(id.dump());

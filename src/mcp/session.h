@@ -118,6 +118,8 @@ class Session {
   Json client_info() const;
   LogLevel log_level() const { return static_cast<LogLevel>(level_.load()); }
   std::size_t in_flight() const;
+  // Marks every request in flight as cancelled (the client went away).
+  void cancel_all();
 
  private:
   Json dispatch(const Work::Pending& request, const Sender& sender);

@@ -1,7 +1,6 @@
 #include "mcp/tools.h"
 
-#include <sodium.h>
-
+#include <algorithm>
 #include <stdexcept>
 
 namespace cqda::mcp {
@@ -19,13 +18,6 @@ Json annotations_json(const Tool& tool) {
           {"openWorldHint", tool.annotations.open_world}};
 }
 
-std::string hex(const unsigned char* bytes, std::size_t n) {
-  std::string out(2 * n + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), bytes, n);
-  out.pop_back();
-  return out;
-}
-
 }  // namespace
 
 struct ToolRegistry::Entry {
@@ -34,13 +26,9 @@ struct ToolRegistry::Entry {
   std::optional<SchemaValidator> output;
 };
 
-ToolRegistry::ToolRegistry(std::size_t page_size) : page_size_(std::max<std::size_t>(page_size, 1)) {
-  if (sodium_init() < 0) throw std::runtime_error("sodium_init failed");
-  cursor_key_.resize(crypto_auth_KEYBYTES);
-  randombytes_buf(cursor_key_.data(), cursor_key_.size());
-}
+ToolRegistry::ToolRegistry(std::size_t page_size) : page_size_(std::max<std::size_t>(page_size, 1)) {}
 
-ToolRegistry::~ToolRegistry() { sodium_memzero(cursor_key_.data(), cursor_key_.size()); }
+ToolRegistry::~ToolRegistry() = default;
 
 void ToolRegistry::add(Tool tool) {
   if (by_name_.count(tool.name)) throw std::logic_error("tool registered twice: " + tool.name);
@@ -57,34 +45,11 @@ void ToolRegistry::serve(Session& session) const {
   session.on_request("tools/call", [this](const Json& params, RequestContext& context) { return call(params, context); });
 }
 
-// A cursor is "<offset>.<MAC of the offset>" in hex: opaque to clients, forged or altered
-// ones fail the MAC, and an offset past the end is refused too.
-std::string ToolRegistry::make_cursor(std::size_t offset) const {
-  const std::string body = std::to_string(offset);
-  unsigned char mac[crypto_auth_BYTES];
-  crypto_auth(mac, reinterpret_cast<const unsigned char*>(body.data()), body.size(),
-              reinterpret_cast<const unsigned char*>(cursor_key_.data()));
-  return body + "." + hex(mac, sizeof mac);
-}
-
-std::optional<std::size_t> ToolRegistry::read_cursor(const std::string& cursor) const {
-  const std::size_t dot = cursor.find('.');
-  if (dot == std::string::npos || dot == 0 || dot > 10) return std::nullopt;
-  const std::string body = cursor.substr(0, dot);
-  if (body.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  const std::size_t offset = std::stoul(body);
-  const std::string expected = make_cursor(offset);
-  if (cursor.size() != expected.size() || sodium_memcmp(cursor.data(), expected.data(), expected.size()) != 0)
-    return std::nullopt;
-  if (offset >= tools_.size()) return std::nullopt;
-  return offset;
-}
-
 Reply ToolRegistry::list(const Json& params) const {
   std::size_t offset = 0;
   if (auto cursor = params.find("cursor"); cursor != params.end()) {
     if (!cursor->is_string()) return invalid_params("params.cursor must be a string");
-    auto read = read_cursor(cursor->get<std::string>());
+    auto read = cursors_.read("tools", cursor->get<std::string>(), tools_.size());
     if (!read) return invalid_params("invalid cursor");
     offset = *read;
   }
@@ -98,7 +63,7 @@ Reply ToolRegistry::list(const Json& params) const {
     tools.push_back(std::move(entry));
   }
   Json result = {{"tools", std::move(tools)}};
-  if (end < tools_.size()) result["nextCursor"] = make_cursor(end);
+  if (end < tools_.size()) result["nextCursor"] = cursors_.make("tools", end);
   return result;
 }
 

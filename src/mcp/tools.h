@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/json.h"
+#include "mcp/cursor.h"
 #include "mcp/session.h"
 
 namespace cqda::mcp {
@@ -48,8 +49,7 @@ struct Tool {
 
 class ToolRegistry {
  public:
-  // `page_size` tools per tools/list page; `cursor_key` signs cursors (32 random bytes per
-  // server; a cursor from another server or an altered one is refused with -32602).
+  // `page_size` tools per tools/list page.
   explicit ToolRegistry(std::size_t page_size = 50);
   ~ToolRegistry();
   ToolRegistry(const ToolRegistry&) = delete;
@@ -67,13 +67,11 @@ class ToolRegistry {
 
  private:
   struct Entry;
-  std::string make_cursor(std::size_t offset) const;
-  std::optional<std::size_t> read_cursor(const std::string& cursor) const;
 
   std::vector<std::unique_ptr<Entry>> tools_;
   std::map<std::string, std::size_t, std::less<>> by_name_;
   std::size_t page_size_;
-  std::string cursor_key_;
+  CursorSigner cursors_;
 };
 
 }  // namespace cqda::mcp

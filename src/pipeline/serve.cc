@@ -8,6 +8,7 @@
 
 #include <re2/re2.h>
 
+#include "common/files.h"
 #include "common/utf8.h"
 #include "pipeline/collect.h"
 #include "pipeline/config.h"
@@ -26,8 +27,9 @@ constexpr std::uint64_t kMaxPage = 500;
 // The loaded corpus, by document id; what the broker's requests are answered from.
 class Project {
  public:
-  Project(std::vector<Document> documents, const codebook::Codebook& codebook)
-      : documents_(std::move(documents)), codebook_(&codebook) {
+  Project(std::vector<Document> documents, const codebook::Codebook& codebook, std::filesystem::path output,
+          bool mcp_anonymized)
+      : documents_(std::move(documents)), codebook_(&codebook), output_(std::move(output)), mcp_anonymized_(mcp_anonymized) {
     for (std::size_t i = 0; i < documents_.size(); ++i) by_id_.emplace(documents_[i].id, i);
   }
 
@@ -58,6 +60,7 @@ class Project {
       return Json{{"document", summary(d)}, {"segments", std::move(segments)}};
     }
     if (op == "search") return search(request);
+    if (op == "latest_report") return latest_report();
     return make_error("unknown data request");
   }
 
@@ -112,6 +115,24 @@ class Project {
     return Json{{"hits", std::move(hits)}, {"total", total}, {"truncated", total > limit}};
   }
 
+  // The report of the last run in the output folder — only when it holds anonymized text, or
+  // when the policy lets raw text reach MCP clients.
+  Result<Json> latest_report() const {
+    static constexpr std::uintmax_t kMaxReport = 32u << 20;
+    const auto report = output_ / "report.md";
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(report, ec)) return Json{{"exists", false}};
+    if (mcp_anonymized_) {
+      auto codings = read_file(output_ / "codings.json", kMaxReport);
+      Json parsed = codings ? Json::parse(*codings, nullptr, false) : Json();
+      if (!parsed.is_object() || parsed.value("anonymized", false) != true)
+        return Json{{"exists", false}, {"reason", "the latest report is not anonymized"}};
+    }
+    auto text = read_file(report, kMaxReport);
+    if (!text) return text.error();
+    return Json{{"exists", true}, {"text", std::move(text).value()}};
+  }
+
   static std::size_t next_code_point(const std::string& text, std::size_t at) {
     if (at >= text.size()) return text.size() + 1;
     ++at;
@@ -127,6 +148,8 @@ class Project {
   std::vector<Document> documents_;
   std::map<std::string, std::size_t, std::less<>> by_id_;
   const codebook::Codebook* codebook_;
+  std::filesystem::path output_;
+  bool mcp_anonymized_;
 };
 
 }  // namespace
@@ -187,7 +210,8 @@ int serve(const ServeOptions& o, std::FILE* err) {
                corpus->documents.size(), corpus->skipped.size(), corpus->refused.size());
 
   // 4. The broker speaks MCP on stdin/stdout and asks for data over its channel.
-  Project project(std::move(corpus->documents), config.codebook);
+  Project project(std::move(corpus->documents), config.codebook, o.output,
+                  config.policy.anonymization.apply_to.count(policy::Destination::kMcp) > 0);
   privsep::BrokerSetup broker_setup;
   broker_setup.client_fds = {STDIN_FILENO, STDOUT_FILENO};
   broker_setup.drop_secrets = [&config] { config.signing_key.reset(); };

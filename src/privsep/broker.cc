@@ -5,9 +5,11 @@
 #include <cerrno>
 #include <cstdlib>
 
-#include "mcp/session.h"
-#include "mcp/tools.h"
-#include "server/read_tools.h"
+#include <csignal>
+#include <mutex>
+
+#include "mcp/stdio.h"
+#include "server/catalog.h"
 
 #include "privsep/protocol.h"
 #include "sandbox/lockdown.h"
@@ -15,7 +17,6 @@
 namespace cqda::privsep {
 namespace {
 
-constexpr std::size_t kMaxLine = 4u << 20;
 constexpr int kDataTimeoutMs = 300000;
 
 // The broker's data: every request goes to the supervisor and waits for its reply.
@@ -54,6 +55,11 @@ class ChannelDataSource : public server::DataSource {
     return ask(ask_for);
   }
 
+  Result<Json> request(const std::string& op, Json arguments) override {
+    arguments["op"] = op;
+    return ask(arguments);
+  }
+
   Result<Json> codebook() override {
     auto reply = ask({{"op", "codebook"}});
     if (!reply) return reply.error();
@@ -68,7 +74,9 @@ class ChannelDataSource : public server::DataSource {
 
   // A reply with "error" is the supervisor refusing (an unknown id): the tool reports it.
   // A broken channel ends the broker: it cannot serve without its data.
+  // Requests come from several worker threads; one is on the channel at a time.
   Result<Json> ask(const Json& request) {
+    std::lock_guard lock(mutex_);
     const std::uint32_t id = next_id_++;
     if (!channel_.send(wire(MessageType::kDataRequest), id, request.dump())) std::_Exit(kChildProtocolError);
     auto message = channel_.receive(kDataTimeoutMs);
@@ -81,62 +89,24 @@ class ChannelDataSource : public server::DataSource {
   }
 
   ipc::Channel& channel_;
+  std::mutex mutex_;
   std::uint32_t next_id_ = 1;
 };
-
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
 
 // Newline-delimited JSON-RPC on stdin/stdout; a clean exit on EOF.
 int serve_mcp_stdio(ipc::Channel& channel, const std::string& version) {
   ChannelDataSource source(channel);
-  mcp::ToolRegistry tools;
-  server::add_read_tools(tools, source);
-  mcp::Session session({"cqda", version, "Qualitative data analysis of an anonymized research corpus."},
-                       Json{{"tools", {{"listChanged", false}}}});
-  tools.serve(session);
-  std::string buffer;
-  bool discarding = false;  // inside a line that was too long
-  char chunk[65536];
-  for (;;) {
-    ssize_t n = ::read(STDIN_FILENO, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return 0;  // the client closed stdin: done
-    buffer.append(chunk, static_cast<std::size_t>(n));
-    for (std::size_t nl = buffer.find('\n'); nl != std::string::npos; nl = buffer.find('\n')) {
-      std::string line = buffer.substr(0, nl);
-      buffer.erase(0, nl + 1);
-      if (discarding) {
-        discarding = false;
-        continue;
-      }
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.find_first_not_of(" \t") == std::string::npos) continue;
-      if (auto out = session.handle(line)) {
-        if (!write_all(STDOUT_FILENO, *out + "\n")) return errno == EPIPE ? 0 : kChildInternalError;
-      }
-    }
-    if (buffer.size() > kMaxLine) {
-      const Json error = mcp::make_error(nullptr, {mcp::ErrorCode::kParseError,
-                                                   "message longer than " + std::to_string(kMaxLine) + " bytes", nullptr});
-      if (!write_all(STDOUT_FILENO, error.dump() + "\n")) return 0;
-      buffer.clear();
-      discarding = true;
-    }
-  }
+  auto catalog = server::build_catalog(source, version);
+  auto session = catalog->new_session();
+  return mcp::serve_stdio(*session, STDIN_FILENO, STDOUT_FILENO) == 0 ? 0 : kChildInternalError;
 }
 
 }  // namespace
 
 int broker_main(const BrokerSetup& setup, UniqueFd channel_fd) {
   if (setup.drop_secrets) setup.drop_secrets();
+  // A client that closes its end is an EPIPE to handle, not a signal that ends the broker.
+  ::signal(SIGPIPE, SIG_IGN);
   sandbox::LockdownSpec spec;
   spec.role = sandbox::Role::kBroker;
   spec.channel_fd = channel_fd.get();

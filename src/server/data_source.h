@@ -35,6 +35,10 @@ class DataSource {
   // Keyword (case-insensitive, literal) or RE2 search over every segment; `request` is the
   // tool's validated arguments, the reply {"hits": [...], "total": N, "truncated": bool}.
   virtual Result<Json> search(const Json& request) = 0;
+  // Any other operation of the project (codings, memos, codebook changes, exports, the
+  // latest report): the operation's name and its validated arguments; the supervisor checks
+  // them again and answers with a JSON object.
+  virtual Result<Json> request(const std::string& op, Json arguments) = 0;
 };
 
 }  // namespace cqda::server
