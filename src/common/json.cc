@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <stdexcept>
 
 namespace cqda {
@@ -145,9 +146,13 @@ std::string escape_pointer_token(std::string_view token) {
 struct SchemaValidator::Impl {
   Json schema;  // the original, with patterns
   valijson::Schema compiled;
+  // Compiled on first use. A validator is shared by threads (an MCP server validates calls
+  // concurrently), so the cache is locked; a compiled RE2 itself is safe to share.
+  std::mutex regex_mutex;
   std::map<std::string, std::unique_ptr<RE2>> regexes;
 
   const RE2& regex(const std::string& pattern) {
+    std::lock_guard lock(regex_mutex);
     auto& slot = regexes[pattern];
     if (!slot) {
       RE2::Options options;
