@@ -7,6 +7,8 @@
 #include <iostream>
 
 #include "codebook/codebook.h"
+#include "http/certs.h"
+#include "server/contract.h"
 #include "pipeline/exit_codes.h"
 #include "pipeline/run.h"
 #include "pipeline/serve.h"
@@ -106,6 +108,29 @@ int verify(const std::string& log, const std::vector<std::string>& key_files, bo
   return kExitOk;
 }
 
+int certs(const std::string& dir, bool force) {
+  auto files = http::write_certificates(dir, force ? http::Overwrite::kReplace : http::Overwrite::kRefuse);
+  if (!files) {
+    std::fprintf(stderr, "cqda certs: %s\n", files.error().message.c_str());
+    return kExitUsage;
+  }
+  std::printf("Wrote %s, %s and %s (0600).\n", files->ca_certificate.c_str(), files->server_chain.c_str(),
+              files->server_key.c_str());
+  std::printf("The CA's private key was discarded: it cannot sign anything else.\n");
+  std::printf("CA fingerprint (SHA-256): %s\n\n", files->ca_fingerprint_sha256.c_str());
+  std::printf("Serve with:  cqda serve ... --tls-cert %s --tls-key %s\n\n", files->server_chain.c_str(),
+              files->server_key.c_str());
+  std::printf("Trust the CA in your client:\n");
+  std::printf("  Node-based clients (Claude Desktop, Cursor, VS Code, MCP Inspector):  NODE_EXTRA_CA_CERTS=%s\n",
+              files->ca_certificate.c_str());
+  std::printf("  Debian/Ubuntu:  sudo cp %s /usr/local/share/ca-certificates/cqda-local.crt && sudo update-ca-certificates\n",
+              files->ca_certificate.c_str());
+  std::printf("  macOS:  sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain %s\n",
+              files->ca_certificate.c_str());
+  std::printf("  Windows:  certutil -addstore -f Root %s\n", files->ca_certificate.c_str());
+  return kExitOk;
+}
+
 int sandbox_describe() {
   const int abi = sandbox::landlock_abi();
   std::printf("Landlock ABI of this kernel: %d%s\n", abi, abi == 0 ? " (none: file system limits rest on seccomp and openat2)" : "");
@@ -143,8 +168,8 @@ int main(int argc, char** argv) {
   run->add_flag("--no-progress", no_progress, "Do not draw progress on the terminal");
 
   pipeline::ServeOptions serve_options;
-  std::string serve_roster, serve_signing_key, serve_vault_key;
-  auto* serve_cmd = app.add_subcommand("serve", "Serve the project to an MCP client (stdio in this release)");
+  std::string serve_roster, serve_signing_key, serve_vault_key, serve_tls_cert, serve_tls_key, serve_token_file;
+  auto* serve_cmd = app.add_subcommand("serve", "Serve the project to MCP clients over HTTPS (default) or stdio");
   serve_cmd->add_option("--input", serve_options.input, "Folder of raw data (read-only; never written)")->required();
   serve_cmd->add_option("--output", serve_options.output, "Folder for run-logs/ and project state")->required();
   serve_cmd->add_option("--cache", serve_options.cache, "Folder for the pseudonym vault and keys")->required();
@@ -153,7 +178,27 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--roster", serve_roster, "CSV of known people, places and organisations")->check(CLI::ExistingFile);
   serve_cmd->add_option("--signing-key", serve_signing_key, "Ed25519 secret key file for the session's run log");
   serve_cmd->add_option("--vault-key", serve_vault_key, "Key file that encrypts the pseudonym vault");
-  serve_cmd->add_flag("--stdio", serve_options.stdio, "Speak MCP on stdin/stdout (newline-delimited JSON-RPC)")->required();
+  auto* stdio_flag = serve_cmd->add_flag("--stdio", serve_options.stdio, "Speak MCP on stdin/stdout (newline-delimited JSON-RPC)");
+  serve_cmd->add_option("--listen", serve_options.listen, "ADDR:PORT for Streamable HTTP (default 127.0.0.1:8765)")
+      ->excludes(stdio_flag);
+  serve_cmd->add_option("--tls-cert", serve_tls_cert, "Server certificate chain, PEM (default: /run/secrets/tls_cert; see cqda certs)")
+      ->excludes(stdio_flag);
+  serve_cmd->add_option("--tls-key", serve_tls_key, "Server private key, PEM (default: /run/secrets/tls_key)")->excludes(stdio_flag);
+  serve_cmd->add_flag("--plain-http", serve_options.plain_http, "Serve HTTP without TLS (only on a loopback address)")
+      ->excludes(stdio_flag);
+  serve_cmd->add_option("--token-file", serve_token_file,
+                        "File holding the bearer token clients must send (default: /run/secrets/mcp_token, else one is "
+                        "generated and printed once)")
+      ->excludes(stdio_flag);
+  serve_cmd->add_option("--allowed-host", serve_options.allowed_hosts,
+                        "Another name clients use for this server in Host and Origin (repeatable)")
+      ->excludes(stdio_flag);
+
+  std::string certs_dir;
+  bool certs_force = false;
+  auto* certs_cmd = app.add_subcommand("certs", "Make a local CA and a localhost server certificate for cqda serve");
+  certs_cmd->add_option("--out", certs_dir, "Folder for ca.crt, server.crt and server.key (0600)")->required();
+  certs_cmd->add_flag("--force", certs_force, "Replace existing files");
 
   std::string keygen_dir;
   auto* keygen_cmd = app.add_subcommand("keygen", "Make an Ed25519 key pair for signing run logs");
@@ -176,6 +221,11 @@ int main(int argc, char** argv) {
   codebook_cmd->require_subcommand(1);
   auto* codebook_check_cmd = codebook_cmd->add_subcommand("check", "Validate a codebook and list its codes, or every violation");
   codebook_check_cmd->add_option("file", codebook_file, "Codebook file")->required();
+
+  auto* mcp_cmd = app.add_subcommand("mcp", "MCP server tools");
+  mcp_cmd->require_subcommand(1);
+  auto* mcp_describe_cmd = mcp_cmd->add_subcommand(
+      "describe", "Print the service contract (every tool, resource and prompt with its schemas) as Markdown");
 
   auto* sandbox_cmd = app.add_subcommand("sandbox", "Show what each sandboxed process may do on this machine");
   sandbox_cmd->require_subcommand(1);
@@ -202,13 +252,21 @@ int main(int argc, char** argv) {
       if (!serve_roster.empty()) serve_options.roster = serve_roster;
       if (!serve_signing_key.empty()) serve_options.signing_key = serve_signing_key;
       if (!serve_vault_key.empty()) serve_options.vault_key = serve_vault_key;
+      if (!serve_tls_cert.empty()) serve_options.tls_cert = serve_tls_cert;
+      if (!serve_tls_key.empty()) serve_options.tls_key = serve_tls_key;
+      if (!serve_token_file.empty()) serve_options.token_file = serve_token_file;
       return pipeline::serve(serve_options, stderr);
     }
+    if (*certs_cmd) return certs(certs_dir, certs_force);
     if (*keygen_cmd) return keygen(keygen_dir);
     if (*verify_cmd) return verify(verify_log, verify_keys, allow_unsigned);
     if (*policy_check_cmd) return policy_check(policy_file);
     if (*codebook_check_cmd) return codebook_check(codebook_file);
     if (*sandbox_describe_cmd) return sandbox_describe();
+    if (*mcp_describe_cmd) {
+      std::fputs(server::service_contract_markdown().c_str(), stdout);
+      return kExitOk;
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cqda: internal error: %s\nPlease report it together with the run log.\n", e.what());
     return kExitInternal;

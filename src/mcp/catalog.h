@@ -19,6 +19,10 @@ class Catalog {
 
   ToolRegistry& tools() { return tools_; }
   PromptRegistry& prompts() { return prompts_; }
+  const ToolRegistry& tools() const { return tools_; }
+  const PromptRegistry& prompts() const { return prompts_; }
+  const ResourceRegistry* resources() const { return resources_ ? &*resources_ : nullptr; }
+  const ServerInfo& info() const { return info_; }
   void set_resources(ResourceProvider provider);
   void enable_logging() { logging_ = true; }
 

@@ -51,6 +51,7 @@ class PromptRegistry {
   explicit PromptRegistry(std::size_t page_size = 50);
   void add(Prompt prompt);
   std::size_t size() const { return prompts_.size(); }
+  const std::vector<Prompt>& all() const { return prompts_; }
 
   // Registers prompts/list and prompts/get.
   void serve(Session& session) const;

@@ -40,6 +40,12 @@ void ToolRegistry::add(Tool tool) {
 
 std::size_t ToolRegistry::size() const { return tools_.size(); }
 
+std::vector<const Tool*> ToolRegistry::all() const {
+  std::vector<const Tool*> out;
+  for (const auto& entry : tools_) out.push_back(&entry->tool);
+  return out;
+}
+
 void ToolRegistry::serve(Session& session) const {
   session.on_request("tools/list", [this](const Json& params) { return list(params); });
   session.on_request("tools/call", [this](const Json& params, RequestContext& context) { return call(params, context); });
@@ -96,6 +102,8 @@ Reply ToolRegistry::call(const Json& params, RequestContext& context) const {
       return RpcError{ErrorCode::kInternalError, "the tool " + entry.tool.name + " produced an invalid result", nullptr};
     result["structuredContent"] = std::move(outcome.structured);
   }
+  if (observer_ && !observer_(entry.tool, arguments, result))
+    return RpcError{ErrorCode::kInternalError, "the call could not be recorded in the audit log", nullptr};
   return result;
 }
 

@@ -45,6 +45,8 @@ struct Tool {
   Json output_schema;  // null when the tool returns only text
   ToolAnnotations annotations;
   std::function<ToolOutcome(const Json& arguments, RequestContext& context)> handler;
+  // When the tool answers isError: true, in words (for the service contract, docs/MCP.md).
+  std::vector<std::string> failures;
 };
 
 class ToolRegistry {
@@ -57,6 +59,13 @@ class ToolRegistry {
   // Compiles the schemas; a schema that does not load is a programming error (throws).
   void add(Tool tool);
   std::size_t size() const;
+  std::vector<const Tool*> all() const;  // in registration order
+
+  // Called after every tools/call that ran a handler, with the arguments and the result
+  // about to be sent (for the audit log). A false return withholds the result: the client
+  // gets -32603 instead, so nothing leaves unrecorded. Set before serving.
+  using Observer = std::function<bool(const Tool& tool, const Json& arguments, const Json& result)>;
+  void observe(Observer observer) { observer_ = std::move(observer); }
 
   // Registers tools/list and tools/call on `session`; the registry must outlive it.
   void serve(Session& session) const;
@@ -72,6 +81,7 @@ class ToolRegistry {
   std::map<std::string, std::size_t, std::less<>> by_name_;
   std::size_t page_size_;
   CursorSigner cursors_;
+  Observer observer_;
 };
 
 }  // namespace cqda::mcp

@@ -1,5 +1,8 @@
 #include "pipeline/config.h"
 
+#include <chrono>
+#include <ctime>
+
 #include <algorithm>
 
 #include "common/files.h"
@@ -95,6 +98,16 @@ Result<anonymize::VaultKey> vault_key_for(const ProjectOptions& o) {
   if (ec) return make_error("cannot create " + keys.string() + ": " + ec.message());
   fs::permissions(keys, fs::perms::owner_all, fs::perm_options::replace, ec);
   return anonymize::load_or_create_vault_key(keys / "vault.key");
+}
+
+std::string utc_now() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 }  // namespace cqda::pipeline

@@ -45,4 +45,7 @@ std::optional<FolderError> check_folders(const ProjectOptions& options);
 Result<runlog::RunLogWriter> open_run_log(const ProjectOptions& options, const Config& config, const std::string& run_id,
                                           std::filesystem::path& log_path);
 
+// Now, as RFC 3339 UTC to the second ("2026-11-24T08:00:00Z").
+std::string utc_now();
+
 }  // namespace cqda::pipeline

@@ -29,15 +29,6 @@ namespace cqda::pipeline {
 namespace fs = std::filesystem;
 namespace {
 
-std::string utc_now() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 Json counts_json(const std::map<std::string, std::size_t>& counts) {
   Json out = Json::object();

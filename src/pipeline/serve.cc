@@ -1,17 +1,25 @@
 #include "pipeline/serve.h"
 
+#include <signal.h>
+#include <sodium.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cctype>
 #include <chrono>
 #include <map>
 
 #include <re2/re2.h>
 
 #include "common/files.h"
+#include "http/listen.h"
+#include "http/server.h"
+#include "http/tls.h"
 #include "common/utf8.h"
 #include "pipeline/collect.h"
 #include "pipeline/config.h"
+#include "pipeline/project_service.h"
 #include "pipeline/reader_session.h"
 #include "pipeline/exit_codes.h"
 #include "privsep/broker.h"
@@ -22,135 +30,96 @@
 namespace cqda::pipeline {
 namespace {
 
-constexpr std::uint64_t kMaxPage = 500;
+// The broker's account of a tool call, checked field by field before it enters the log.
+Result<Json> audit_entry(const Json& request) {
+  static const RE2 kTool("[a-z][a-z0-9_]{0,63}");
+  static const RE2 kHash("[0-9a-f]{64}");
+  auto text = [&](const char* key, const RE2& pattern) -> std::optional<std::string> {
+    auto it = request.find(key);
+    if (it == request.end() || !it->is_string() || !RE2::FullMatch(it->get<std::string>(), pattern)) return std::nullopt;
+    return it->get<std::string>();
+  };
+  auto tool = text("tool", kTool);
+  auto arguments = text("arguments_sha256", kHash);
+  auto result = text("result_sha256", kHash);
+  auto bytes = request.find("bytes");
+  auto is_error = request.find("is_error");
+  if (!tool || !arguments || !result || bytes == request.end() || !bytes->is_number_unsigned() ||
+      is_error == request.end() || !is_error->is_boolean())
+    return make_error("malformed audit record");
+  return Json{{"tool", *tool}, {"arguments_sha256", *arguments}, {"result_sha256", *result},
+              {"bytes", bytes->get<std::uint64_t>()}, {"is_error", is_error->get<bool>()}};
+}
 
-// The loaded corpus, by document id; what the broker's requests are answered from.
-class Project {
- public:
-  Project(std::vector<Document> documents, const codebook::Codebook& codebook, std::filesystem::path output,
-          bool mcp_anonymized)
-      : documents_(std::move(documents)), codebook_(&codebook), output_(std::move(output)), mcp_anonymized_(mcp_anonymized) {
-    for (std::size_t i = 0; i < documents_.size(); ++i) by_id_.emplace(documents_[i].id, i);
-  }
-
-  // One data request from the broker: {"op": ..., ...}. An unknown document is an error the
-  // tool reports; a malformed request is an error as well (the broker is ours, but untrusted).
-  Result<Json> answer(const Json& request) const {
-    const std::string op = request.value("op", "");
-    if (op == "list_documents") {
-      Json list = Json::array();
-      for (const auto& d : documents_) list.push_back(summary(d));
-      return Json{{"documents", std::move(list)}};
-    }
-    if (op == "codebook") return Json{{"codebook", codebook_->document}};
-    if (op == "read_document") {
-      if (!request.contains("id") || !request["id"].is_string()) return make_error("read_document needs an id");
-      auto it = by_id_.find(request["id"].get<std::string>());
-      if (it == by_id_.end()) return make_error("no document with id " + request["id"].get<std::string>());
-      const Document& d = documents_[it->second];
-      const auto offset = std::min<std::uint64_t>(request.value("offset", std::uint64_t{0}), d.segments.size());
-      const auto limit = std::clamp<std::uint64_t>(request.value("limit", std::uint64_t{50}), 1, kMaxPage);
-      Json segments = Json::array();
-      for (std::uint64_t i = offset; i < std::min<std::uint64_t>(offset + limit, d.segments.size()); ++i) {
-        const Segment& s = d.segments[i];
-        Json entry = {{"id", s.id}, {"text", s.text}, {"start", s.start}, {"length", s.length}};
-        if (!s.speaker.empty()) entry["speaker"] = s.speaker;
-        segments.push_back(std::move(entry));
-      }
-      return Json{{"document", summary(d)}, {"segments", std::move(segments)}};
-    }
-    if (op == "search") return search(request);
-    if (op == "latest_report") return latest_report();
-    return make_error("unknown data request");
-  }
-
- private:
-  static constexpr std::uint64_t kMaxCounted = 100000;  // hits counted before the count stops
-
-  // Keyword-in-context search; the pattern is the client's, so it is RE2 with a memory bound.
-  Result<Json> search(const Json& request) const {
-    if (!request.contains("query") || !request["query"].is_string()) return make_error("search needs a query");
-    const std::string query = request["query"].get<std::string>();
-    const bool regex = request.value("regex", false);
-    const auto limit = std::clamp<std::uint64_t>(request.value("limit", std::uint64_t{50}), 1, 200);
-    const auto context = std::min<std::uint64_t>(request.value("context", std::uint64_t{40}), 200);
-    const std::string only = request.value("document_id", "");
-    RE2::Options options;
-    options.set_max_mem(8 << 20);
-    options.set_log_errors(false);
-    if (!regex) {
-      options.set_literal(true);
-      options.set_case_sensitive(false);
-    }
-    RE2 pattern(query, options);
-    if (!pattern.ok()) return make_error("not a valid RE2 pattern: " + pattern.error());
-    Json hits = Json::array();
-    std::uint64_t total = 0;
-    for (const Document& d : documents_) {
-      if (!only.empty() && d.id != only) continue;
-      for (const Segment& seg : d.segments) {
-        const std::string& text = seg.text;
-        std::size_t pos = 0;
-        re2::StringPiece match;
-        while (pos <= text.size() && total < kMaxCounted &&
-               pattern.Match(text, pos, text.size(), RE2::UNANCHORED, &match, 1)) {
-          const std::size_t begin = static_cast<std::size_t>(match.data() - text.data());
-          const std::size_t end = begin + match.size();
-          ++total;
-          if (hits.size() < limit) {
-            const std::size_t begin_cp = utf8::length(std::string_view(text).substr(0, begin));
-            const std::size_t end_cp = begin_cp + utf8::length(std::string_view(text).substr(begin, end - begin));
-            const std::size_t left_from = begin_cp > context ? begin_cp - context : 0;
-            hits.push_back({{"document_id", d.id}, {"segment_id", seg.id}, {"start", seg.start + begin_cp},
-                            {"end", seg.start + end_cp},
-                            {"left", std::string(utf8::substr(text, left_from, begin_cp - left_from))},
-                            {"match", std::string(match)},
-                            {"right", std::string(utf8::substr(text, end_cp, context))}});
-          }
-          // An empty match moves on by one code point, so the loop always advances.
-          pos = end > begin ? end : next_code_point(text, end);
-        }
-      }
-    }
-    return Json{{"hits", std::move(hits)}, {"total", total}, {"truncated", total > limit}};
-  }
-
-  // The report of the last run in the output folder — only when it holds anonymized text, or
-  // when the policy lets raw text reach MCP clients.
-  Result<Json> latest_report() const {
-    static constexpr std::uintmax_t kMaxReport = 32u << 20;
-    const auto report = output_ / "report.md";
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(report, ec)) return Json{{"exists", false}};
-    if (mcp_anonymized_) {
-      auto codings = read_file(output_ / "codings.json", kMaxReport);
-      Json parsed = codings ? Json::parse(*codings, nullptr, false) : Json();
-      if (!parsed.is_object() || parsed.value("anonymized", false) != true)
-        return Json{{"exists", false}, {"reason", "the latest report is not anonymized"}};
-    }
-    auto text = read_file(report, kMaxReport);
-    if (!text) return text.error();
-    return Json{{"exists", true}, {"text", std::move(text).value()}};
-  }
-
-  static std::size_t next_code_point(const std::string& text, std::size_t at) {
-    if (at >= text.size()) return text.size() + 1;
-    ++at;
-    while (at < text.size() && (static_cast<unsigned char>(text[at]) & 0xC0) == 0x80) ++at;
-    return at;
-  }
-
-  static Json summary(const Document& d) {
-    return {{"id", d.id}, {"path", d.relative_path}, {"format", std::string(format_name(d.format))},
-            {"segments", d.segments.size()}, {"characters", utf8::length(d.text)}};
-  }
-
-  std::vector<Document> documents_;
-  std::map<std::string, std::size_t, std::less<>> by_id_;
-  const codebook::Codebook* codebook_;
-  std::filesystem::path output_;
-  bool mcp_anonymized_;
+// What the HTTP transport needs, prepared by the supervisor before any child exists.
+struct HttpPlan {
+  http::ListenAddress address;
+  http::ServerOptions options;
+  bool token_generated = false;
 };
+
+std::optional<std::filesystem::path> secret_or(const std::optional<std::filesystem::path>& given, const char* name) {
+  if (given) return given;
+  const std::filesystem::path secret = std::filesystem::path("/run/secrets") / name;
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(secret, ec)) return secret;
+  return std::nullopt;
+}
+
+Result<HttpPlan> plan_http(const ServeOptions& o) {
+  HttpPlan plan;
+  auto address = http::parse_listen_address(o.listen);
+  if (!address) return make_error("--listen " + o.listen + ": " + address.error().message);
+  plan.address = *address;
+  plan.options.transport = o.plain_http ? http::Transport::kPlainLoopback : http::Transport::kTls;
+  // MCP-Protocol-Version: any supported revision is accepted on a session, as the
+  // specification requires and the official conformance suite expects; others get 400.
+  plan.options.version_header = http::VersionHeader::kAnySupported;
+  if (!o.plain_http) {
+    auto cert = secret_or(o.tls_cert, "tls_cert");
+    auto key = secret_or(o.tls_key, "tls_key");
+    if (!cert || !key)
+      return make_error("no TLS certificate and key: pass --tls-cert and --tls-key (make a local pair with "
+                        "`cqda certs --out DIR`), or --plain-http on a loopback address");
+    auto chain = read_file(*cert, 1u << 20);
+    if (!chain) return make_error("--tls-cert: " + chain.error().message);
+    auto pem = read_file(*key, 1u << 20);
+    if (!pem) return make_error("--tls-key: " + pem.error().message);
+    plan.options.certificate_chain_pem = std::move(chain).value();
+    plan.options.private_key_pem = std::move(pem).value();
+  }
+  if (auto token_file = secret_or(o.token_file, "mcp_token")) {
+    auto token = read_file(*token_file, 4096);
+    if (!token) return make_error("--token-file: " + token.error().message);
+    while (!token->empty() && std::isspace(static_cast<unsigned char>(token->back()))) token->pop_back();
+    static const RE2 kToken("[A-Za-z0-9._~+/-]{16,1000}=*");
+    if (!RE2::FullMatch(*token, kToken))
+      return make_error("the token in " + token_file->string() +
+                        " must be 16 or more characters of A-Z a-z 0-9 . _ ~ + / - (a bearer token)");
+    plan.options.bearer_token = std::move(token).value();
+  } else {
+    unsigned char bytes[32];
+    randombytes_buf(bytes, sizeof bytes);
+    char hex[2 * sizeof bytes + 1];
+    sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+    plan.options.bearer_token = hex;
+    plan.token_generated = true;
+  }
+  for (const auto& host : o.allowed_hosts) plan.options.allowed_hosts.push_back(host);
+  return plan;
+}
+
+// SIGINT and SIGTERM end `cqda serve` cleanly: the broker is stopped and the log sealed.
+std::atomic<bool> g_stop_requested{false};
+extern "C" void request_stop(int) { g_stop_requested.store(true); }
+
+void install_stop_handlers() {
+  struct sigaction action {};
+  action.sa_handler = request_stop;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
+}
 
 }  // namespace
 
@@ -159,12 +128,29 @@ int serve(const ServeOptions& o, std::FILE* err) {
     std::fprintf(err, "cqda serve: %s\n", message.c_str());
     return code;
   };
-  if (!o.stdio) return fail(kExitUsage, "only --stdio is available in this release");
-  // 1. Configuration and keys, before any child exists.
+  // 1. Configuration, keys and the listening socket, before any child exists.
   auto config_result = load_config(o);
   if (!config_result) return fail(kExitUsage, config_result.error().message);
   Config& config = *config_result;
   if (auto folders = check_folders(o)) return fail(folders->exit_code, folders->message);
+  std::optional<HttpPlan> http_plan;
+  UniqueFd listener;
+  if (!o.stdio) {
+    auto plan = plan_http(o);
+    if (!plan) return fail(kExitUsage, plan.error().message);
+    http_plan = std::move(plan).value();
+    if (auto st = http::init_openssl(); !st) return fail(kExitInternal, st.error().message);
+    auto socket = http::listen_tcp(http_plan->address.address, http_plan->address.port);
+    if (!socket) return fail(kExitUsage, "--listen " + o.listen + ": " + socket.error().message);
+    listener = std::move(socket).value();
+    if (o.plain_http) {
+      auto loopback = http::is_loopback(listener.get());
+      if (!loopback || !*loopback)
+        return fail(kExitUsage, "--plain-http serves only on a loopback address (127.0.0.1 or [::1]); use TLS for " + o.listen);
+    }
+    if (auto port = http::local_port(listener.get())) http_plan->address.port = *port;
+  }
+  const std::string transport = o.stdio ? "stdio" : o.plain_http ? "http" : "https";
 
   // 2. The session's run log.
   const std::string run_id = runlog::new_run_id(std::chrono::system_clock::now());
@@ -178,7 +164,7 @@ int serve(const ServeOptions& o, std::FILE* err) {
     return code;
   };
   if (!record("run_start", {{"tool", "cqda"}, {"tool_version", tool_version()}, {"command", "serve"},
-                            {"transport", "stdio"}, {"policy_sha256", config.policy.sha256},
+                            {"transport", transport}, {"policy_sha256", config.policy.sha256},
                             {"codebook_sha256", config.codebook.sha256}, {"roster_sha256", config.roster_sha256},
                             {"signed", config.signing_key.has_value()}}))
     return fail(kExitOutput, "cannot write the run log");
@@ -206,22 +192,66 @@ int serve(const ServeOptions& o, std::FILE* err) {
   auto reader_vault = take_back_vault(**reader, *anonymization);
   if (!reader_vault) return child_failed("reader", reader_vault.error());
   if (auto st = reader_vault->save(); !st) return finish(fail(kExitOutput, st.error().message), "vault save");
-  std::fprintf(err, "cqda serve: %zu documents loaded (%zu skipped, %zu refused); serving MCP on stdio\n",
-               corpus->documents.size(), corpus->skipped.size(), corpus->refused.size());
+  std::fprintf(err, "cqda serve: %zu documents loaded (%zu skipped, %zu refused)\n", corpus->documents.size(),
+               corpus->skipped.size(), corpus->refused.size());
 
   // 4. The broker speaks MCP on stdin/stdout and asks for data over its channel.
-  Project project(std::move(corpus->documents), config.codebook, o.output,
-                  config.policy.anonymization.apply_to.count(policy::Destination::kMcp) > 0);
+  // The project state: codings, memos and codebook versions that outlive the session.
+  auto store = project::Store::open(project_file(o.output), config.codebook);
+  if (!store) return finish(fail(kExitOutput, store.error().message), "project state");
+  if (!(*store)->last_change().is_null() && !record("project_change", (*store)->last_change()))
+    return finish(kExitOutput, "run log");
+  ProjectServiceOptions service_options;
+  service_options.output = o.output;
+  service_options.mcp_anonymized = config.policy.anonymization.apply_to.count(policy::Destination::kMcp) > 0;
+  service_options.export_anonymized = config.policy.anonymization.apply_to.count(policy::Destination::kExport) > 0;
+  service_options.policy = &config.policy;
+  if (config.signing_key) service_options.run_log_key = config.signing_key->public_key();
+  service_options.run_id = run_id;
+  service_options.tool_version = tool_version();
+  ProjectService project(std::move(corpus->documents), std::move(store).value(), std::move(service_options), record);
   privsep::BrokerSetup broker_setup;
-  broker_setup.client_fds = {STDIN_FILENO, STDOUT_FILENO};
   broker_setup.drop_secrets = [&config] { config.signing_key.reset(); };
-  broker_setup.mcp_stdio = true;
   broker_setup.server_version = tool_version();
+  if (o.stdio) {
+    broker_setup.client_fds = {STDIN_FILENO, STDOUT_FILENO};
+    broker_setup.mcp_stdio = true;
+  } else {
+    broker_setup.client_fds = {listener.get()};
+    broker_setup.http = privsep::BrokerSetup::Http{listener.get(), http_plan->options};
+  }
+  install_stop_handlers();
   auto broker = privsep::BrokerClient::start(broker_setup);
   if (!broker) return finish(fail(kExitInternal, broker.error().message), "broker");
+  listener.reset();  // the broker has its copy
+  if (http_plan) {
+    // The key stays with the broker, which needs it; the supervisor forgets it.
+    sodium_memzero(broker_setup.http->options.private_key_pem.data(), broker_setup.http->options.private_key_pem.size());
+    sodium_memzero(http_plan->options.private_key_pem.data(), http_plan->options.private_key_pem.size());
+  }
   if (!record("sandbox", {{"process", "broker"}, {"pid", (*broker)->pid()}, {"lockdown", (*broker)->lockdown_report()}}))
     return finish(kExitOutput, "run log");
+  if (o.stdio) {
+    std::fprintf(err, "cqda serve: serving MCP on stdio\n");
+  } else {
+    const std::string host = http_plan->address.address.find(':') != std::string::npos
+                                 ? "[" + http_plan->address.address + "]"
+                                 : http_plan->address.address;
+    std::fprintf(err, "cqda serve: serving MCP on %s://%s:%u/mcp\n", o.plain_http ? "http" : "https", host.c_str(),
+                 static_cast<unsigned>(http_plan->address.port));
+    if (http_plan->token_generated)
+      std::fprintf(err, "cqda serve: clients must send the header  Authorization: Bearer %s\n"
+                        "cqda serve: (generated for this run and shown only here; --token-file keeps one across runs)\n",
+                   http_plan->options.bearer_token.c_str());
+    std::fflush(err);
+  }
   Status served = (*broker)->serve([&](const Json& request) -> Result<Json> {
+    if (request.value("op", "") == "audit") {
+      auto entry = audit_entry(request);
+      if (!entry) return entry.error();
+      if (!record("mcp_tool_call", *entry)) return make_error("the run log could not be written");
+      return Json::object();
+    }
     auto answer = project.answer(request);
     Json data = {{"op", request.value("op", "")}};
     if (request.contains("id") && request["id"].is_string()) data["document_id"] = request["id"];
@@ -232,8 +262,9 @@ int serve(const ServeOptions& o, std::FILE* err) {
     }
     if (!record("mcp_data", data)) return make_error("the run log could not be written");
     return answer;
-  });
+  }, &g_stop_requested);
   if (!served) return child_failed("broker", served.error());
+  if (g_stop_requested.load()) return finish(kExitOk, "stopped by a signal");
   if (auto st = (*broker)->finish(); !st) return child_failed("broker", st.error());
   return finish(kExitOk, "client closed the session");
 }

@@ -11,7 +11,13 @@
 namespace cqda::pipeline {
 
 struct ServeOptions : ProjectOptions {
-  bool stdio = true;
+  bool stdio = false;                  // MCP on stdin/stdout; else Streamable HTTP on `listen`
+  std::string listen = "127.0.0.1:8765";
+  std::optional<std::filesystem::path> tls_cert;    // else /run/secrets/tls_cert
+  std::optional<std::filesystem::path> tls_key;     // else /run/secrets/tls_key
+  bool plain_http = false;                          // HTTP without TLS: loopback only
+  std::optional<std::filesystem::path> token_file;  // else /run/secrets/mcp_token, else generated
+  std::vector<std::string> allowed_hosts;           // names clients use besides localhost/127.0.0.1/[::1]
 };
 
 // Returns an ExitCode; logs go to `err`, never to stdout (which belongs to MCP).

@@ -3,11 +3,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 
 #include <csignal>
 #include <mutex>
 
+#include "common/hash.h"
 #include "mcp/stdio.h"
 #include "server/catalog.h"
 
@@ -93,12 +95,43 @@ class ChannelDataSource : public server::DataSource {
   std::uint32_t next_id_ = 1;
 };
 
+// cqda's MCP offering, answered from the supervisor's channel.
+std::unique_ptr<mcp::Catalog> make_catalog(ChannelDataSource& source, const std::string& version) {
+  auto catalog = server::build_catalog(source, version);
+  // Every tool call that ran is recorded in the supervisor's run log: which tool, hashes of
+  // the arguments and of the result, and how many bytes went to the client.
+  catalog->tools().observe([&source](const mcp::Tool& tool, const Json& arguments, const Json& result) {
+    const std::string sent = result.dump(-1, ' ', false, Json::error_handler_t::replace);
+    return static_cast<bool>(source.request("audit", {{"tool", tool.name},
+                             {"arguments_sha256", sha256_hex(arguments.dump(-1, ' ', false, Json::error_handler_t::replace))},
+                             {"result_sha256", sha256_hex(sent)},
+                             {"bytes", sent.size()},
+                             {"is_error", result.value("isError", false)}}));
+  });
+  return catalog;
+}
+
 // Newline-delimited JSON-RPC on stdin/stdout; a clean exit on EOF.
 int serve_mcp_stdio(ipc::Channel& channel, const std::string& version) {
   ChannelDataSource source(channel);
-  auto catalog = server::build_catalog(source, version);
+  auto catalog = make_catalog(source, version);
   auto session = catalog->new_session();
   return mcp::serve_stdio(*session, STDIN_FILENO, STDOUT_FILENO) == 0 ? 0 : kChildInternalError;
+}
+
+// Streamable HTTP on the listening socket, one session per client, until the supervisor
+// ends the broker.
+int serve_mcp_http(ipc::Channel& channel, const BrokerSetup& setup) {
+  ChannelDataSource source(channel);
+  auto catalog = make_catalog(source, setup.server_version);
+  auto server = http::Server::create(UniqueFd(setup.http->listener_fd), setup.http->options,
+                                     [&catalog] { return catalog->new_session(); });
+  if (!server) {
+    std::fprintf(stderr, "cqda broker: %s\n", server.error().message.c_str());
+    return kChildInternalError;
+  }
+  (*server)->run();
+  return 0;
 }
 
 }  // namespace
@@ -114,12 +147,14 @@ int broker_main(const BrokerSetup& setup, UniqueFd channel_fd) {
   spec.keep_fds.push_back(STDERR_FILENO);
   spec.read_beneath_fd = -1;
   spec.threads = true;
-  spec.max_open_files = 256;
+  // HTTP: a descriptor per client connection, up to the server's cap, and a few of its own.
+  spec.max_open_files = setup.http ? setup.http->options.limits.max_connections + 64 : 256;
   spec.writes_given_files = setup.mcp_stdio;
   auto locked = lock_down_and_report(spec, std::move(channel_fd), supervisor_to_broker());
   if (!locked.channel) return locked.exit_status;
   ipc::Channel& channel = *locked.channel;
   if (setup.mcp_stdio) return serve_mcp_stdio(channel, setup.server_version);
+  if (setup.http) return serve_mcp_http(channel, setup);
   for (;;) {
     auto message = channel.receive();
     if (!message) return channel.closed() ? 0 : kChildProtocolError;
@@ -152,11 +187,16 @@ Status BrokerClient::ping() {
   return Status::success();
 }
 
-Status BrokerClient::serve(const DataHandler& handler) {
+Status BrokerClient::serve(const DataHandler& handler, const std::atomic<bool>* stop) {
   for (;;) {
-    auto message = child_->channel().receive();
+    auto message = child_->channel().receive(stop ? 250 : -1);
     if (!message) {
       if (child_->channel().closed()) return Status::success();
+      if (stop && !child_->channel().broken()) {  // a timeout: time to look at `stop`
+        if (!stop->load()) continue;
+        child_->kill();
+        return Status::success();
+      }
       child_->kill();
       return make_error("the broker broke the protocol: " + message.error().message);
     }

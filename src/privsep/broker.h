@@ -6,12 +6,15 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/json.h"
+#include "http/server.h"
 #include "common/result.h"
 #include "privsep/child.h"
 
@@ -23,6 +26,12 @@ struct BrokerSetup {
   // Serve MCP over stdio (newline-delimited JSON-RPC on fds 0 and 1; logs never on stdout),
   // asking the supervisor for data. Off: answer the supervisor's pings (tests).
   bool mcp_stdio = false;
+  // Serve MCP over Streamable HTTP on this listening socket (one of client_fds).
+  struct Http {
+    int listener_fd = -1;
+    http::ServerOptions options;
+  };
+  std::optional<Http> http;
   std::string server_version;
 };
 
@@ -39,9 +48,10 @@ class BrokerClient {
   pid_t pid() const { return child_->pid(); }
   ChildProcess& process() { return *child_; }
   Status ping();
-  // Answers the broker's data requests until it closes its channel (the client went away):
-  // ok then; an error when the broker broke the protocol (it has been stopped).
-  Status serve(const DataHandler& handler);
+  // Answers the broker's data requests until it closes its channel (the client went away),
+  // or until `stop` becomes true (the broker is then ended): ok then; an error when the
+  // broker broke the protocol (it has been stopped).
+  Status serve(const DataHandler& handler, const std::atomic<bool>* stop = nullptr);
   Status finish();
 
  private:

@@ -143,7 +143,7 @@ inline constexpr std::uint32_t kMaxScanMessage = 256u << 20;      // never more,
 inline constexpr std::uint32_t kMaxVaultMessage = 256u << 20;
 inline constexpr std::uint32_t kMaxSmallMessage = 64u << 10;
 inline constexpr std::uint32_t kMaxLlmMessage = 16u << 20;
-inline constexpr std::uint32_t kMaxDataRequest = 64u << 10;
+inline constexpr std::uint32_t kMaxDataRequest = 1u << 20;
 inline constexpr std::uint32_t kMaxDataReply = 64u << 20;
 
 }  // namespace cqda::privsep

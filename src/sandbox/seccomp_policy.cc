@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/mman.h>
 
 #include <cstring>
@@ -49,7 +51,7 @@ ArgCheck arg_is(unsigned index, int value, std::string text) {
 }
 
 // What every role needs to run C++ at all: memory, locks, time, its channel, its exit.
-void add_base(RuleList& r, const SeccompContext& c) {
+void add_base(RuleList& r, const SeccompContext& c, bool client_sockets = false) {
   r.allow("brk", "malloc grows the heap");
   r.allow_if("mmap", {2, PROT_EXEC, 0, "prot without PROT_EXEC"}, "malloc maps large blocks; never executable");
   r.allow_if("mprotect", {2, PROT_EXEC, 0, "prot without PROT_EXEC"}, "glibc guard pages; never executable");
@@ -65,8 +67,10 @@ void add_base(RuleList& r, const SeccompContext& c) {
   r.allow("rt_sigreturn", "return from a signal handler");
   r.allow("restart_syscall", "resume a call interrupted by a stop signal");
   r.allow("getrandom", "hash seeds and libsodium's CSPRNG");
-  r.allow_if("sendmsg", arg_is(0, c.channel_fd, "fd == channel"), "IPC to the supervisor, only on the channel");
-  r.allow_if("recvmsg", arg_is(0, c.channel_fd, "fd == channel"), "IPC from the supervisor, only on the channel");
+  if (!client_sockets) {
+    r.allow_if("sendmsg", arg_is(0, c.channel_fd, "fd == channel"), "IPC to the supervisor, only on the channel");
+    r.allow_if("recvmsg", arg_is(0, c.channel_fd, "fd == channel"), "IPC from the supervisor, only on the channel");
+  }
   r.allow("poll", "wait for the channel with a timeout");
   r.allow("ppoll", "wait for the channel with a timeout");
   r.allow("close", "release descriptors it holds");
@@ -117,9 +121,19 @@ void add_llm_caller(RuleList& r, const SeccompContext& c) {
 }
 
 void add_broker(RuleList& r, const SeccompContext& c) {
-  add_base(r, c);
+  add_base(r, c, true);
   refuse_stat(r);
+  // Asio reads and writes sockets with recvmsg/sendmsg. The broker holds no socket but its
+  // channel, the listener and accepted clients, and makes none (no socket, connect): an fd
+  // it sent the supervisor would be refused and closed there.
+  r.allow("sendmsg", "IPC to the supervisor; answers to clients (Asio)");
+  r.allow("recvmsg", "IPC from the supervisor; client requests (Asio)");
+  r.allow_if("getsockopt", arg_is(1, SOL_SOCKET, "level == SOL_SOCKET"), "check the listener (SO_ACCEPTCONN) and socket errors");
+  r.allow_if("setsockopt", arg_is(1, IPPROTO_TCP, "level == IPPROTO_TCP"), "TCP_NODELAY on client connections");
+  r.allow("eventfd2", "the event loop's wake-up descriptor");
+  r.allow("timerfd_create", "the event loop's timer descriptor");
   r.allow("accept4", "accept clients on the listening socket made before lockdown");
+  r.allow("accept", "accept clients (Asio calls accept, then sets flags)");
   r.allow("read", "read client requests (stdio or accepted sockets)");
   r.allow("write", "answer clients; diagnostics on stderr");
   r.allow("shutdown", "end a client connection");

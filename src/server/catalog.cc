@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "server/project_tools.h"
 #include "server/read_tools.h"
 
 namespace cqda::server {
@@ -197,6 +198,7 @@ std::unique_ptr<mcp::Catalog> build_catalog(DataSource& source, const std::strin
       "re-identify people. Quotes given to code_segment must be copied verbatim from a segment.",
       "cqda qualitative data analysis"});
   add_read_tools(catalog->tools(), source);
+  add_project_tools(catalog->tools(), source);
   catalog->set_resources(resources(source));
   add_prompts(catalog->prompts(), source);
   catalog->enable_logging();

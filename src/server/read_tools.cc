@@ -20,6 +20,7 @@ const Json& summary_schema() {
 mcp::Tool list_documents(DataSource& source) {
   mcp::Tool t;
   t.name = "list_documents";
+  t.failures = {"the supervisor cannot answer (the server is shutting down)"};
   t.title = "List documents";
   t.description = "Every document of the project: its id (for read_document), its path as exported, format and size.";
   t.input_schema = Json::parse(R"({"type":"object","properties":{},"additionalProperties":false})");
@@ -43,6 +44,7 @@ mcp::Tool list_documents(DataSource& source) {
 mcp::Tool read_document(DataSource& source) {
   mcp::Tool t;
   t.name = "read_document";
+  t.failures = {"no document has this id"};
   t.title = "Read a document";
   t.description = "A page of a document's segments (speaker turns, paragraphs or survey answers), anonymized as the "
                   "policy requires, with segment ids and code-point offsets for coding.";
@@ -86,6 +88,7 @@ mcp::Tool read_document(DataSource& source) {
 mcp::Tool get_codebook(DataSource& source) {
   mcp::Tool t;
   t.name = "get_codebook";
+  t.failures = {"the supervisor cannot answer (the server is shutting down)"};
   t.title = "Get the codebook";
   t.description = "The project's codebook: categories and codes with definitions, criteria and examples.";
   t.input_schema = Json::parse(R"({"type":"object","properties":{},"additionalProperties":false})");
@@ -102,6 +105,7 @@ mcp::Tool get_codebook(DataSource& source) {
 mcp::Tool search_corpus(DataSource& source) {
   mcp::Tool t;
   t.name = "search_corpus";
+  t.failures = {"regex is true and the query is not a valid RE2 pattern, or needs more than 8 MiB to compile"};
   t.title = "Search the corpus";
   t.description = "Keyword (literal, case-insensitive) or RE2 search over every segment; keyword-in-context lines with "
                   "document, segment and code-point span.";

@@ -2,8 +2,16 @@
 // data coming from the supervisor into the sandboxed broker, anonymized for the mcp destination.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <map>
+#include <sstream>
 
 #include "common/json.h"
 #include "support/test_support.h"
@@ -51,7 +59,7 @@ TEST_CASE("cqda serve --stdio answers MCP from the sandboxed broker with anonymi
   REQUIRE(first.exit_code == 0);
   auto r = responses_by_id(first.out);
   CHECK(r[1]["result"]["protocolVersion"] == "2025-06-18");
-  CHECK(r[2]["result"]["tools"].size() == 4);
+  CHECK(r[2]["result"]["tools"].size() == 14);
   const Json& documents = r[3]["result"]["structuredContent"]["documents"];
   REQUIRE(documents.size() == 14);
   CHECK(r[4]["result"]["structuredContent"]["codebook"]["categories"].is_array());
@@ -105,4 +113,273 @@ TEST_CASE("cqda serve --stdio answers MCP from the sandboxed broker with anonymi
     CHECK_THAT(text, Catch::Contains("\"type\":\"mcp_data\""));
     CHECK_THAT(text, Catch::Contains("\"process\":\"broker\""));
   }
+}
+
+TEST_CASE("cqda serve --stdio serves resources, prompts and completion, and logs each tool call", "[e2e][serve]") {
+  test::TempDir tmp;
+  const fs::path examples = test::source_dir() / "examples";
+  std::string lines =
+      R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"e2e","version":"1"}}})" "\n"
+      R"({"jsonrpc":"2.0","method":"notifications/initialized"})" "\n"
+      R"({"jsonrpc":"2.0","id":2,"method":"resources/list"})" "\n"
+      R"({"jsonrpc":"2.0","id":3,"method":"resources/templates/list"})" "\n"
+      R"({"jsonrpc":"2.0","id":4,"method":"resources/read","params":{"uri":"cqda://codebook"}})" "\n"
+      R"({"jsonrpc":"2.0","id":5,"method":"resources/read","params":{"uri":"cqda://documents/nope"}})" "\n"
+      R"({"jsonrpc":"2.0","id":6,"method":"resources/read","params":{"uri":"cqda://reports/latest"}})" "\n"
+      R"({"jsonrpc":"2.0","id":7,"method":"prompts/list"})" "\n"
+      R"({"jsonrpc":"2.0","id":8,"method":"prompts/get","params":{"name":"thematic_summary","arguments":{"code_id":"workload"}}})" "\n"
+      R"({"jsonrpc":"2.0","id":9,"method":"prompts/get","params":{"name":"thematic_summary","arguments":{"code_id":"no-such-code"}}})" "\n"
+      R"({"jsonrpc":"2.0","id":10,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"thematic_summary"},"argument":{"name":"code_id","value":"work"}}})" "\n"
+      R"({"jsonrpc":"2.0","id":11,"method":"completion/complete","params":{"ref":{"type":"ref/resource","uri":"cqda://documents/{id}"},"argument":{"name":"id","value":"interviews-"}}})" "\n"
+      R"({"jsonrpc":"2.0","id":12,"method":"logging/setLevel","params":{"level":"warning"}})" "\n"
+      R"({"jsonrpc":"2.0","id":13,"method":"tools/call","params":{"name":"search_corpus","arguments":{"query":"night"}}})" "\n";
+  test::write_text(tmp / "in.jsonl", lines);
+  auto run = test::run_cqda({"serve", "--stdio", "--input", (examples / "corpus").string(), "--output", (tmp / "out").string(),
+                             "--cache", (tmp / "cache").string(), "--policy", (examples / "policy.json").string(),
+                             "--codebook", (examples / "codebook.json").string(), "--roster", (examples / "roster.csv").string()},
+                            (tmp / "in.jsonl").string());
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  auto r = responses_by_id(run.out);
+  for (const char* cap : {"tools", "resources", "prompts", "completions", "logging"})
+    CHECK(r[1]["result"]["capabilities"].contains(cap));
+  const Json& resources = r[2]["result"]["resources"];
+  CHECK(resources[0]["uri"] == "cqda://codebook");
+  // 14 documents and the codebook; no report, as no run has written one to this output.
+  CHECK(resources.size() == 15);
+  CHECK(r[3]["result"]["resourceTemplates"][0]["uriTemplate"] == "cqda://documents/{id}");
+  CHECK(Json::parse(r[4]["result"]["contents"][0]["text"].get<std::string>())["categories"].is_array());
+  CHECK(r[5]["error"]["code"] == -32002);
+  CHECK(r[6]["error"]["code"] == -32002);
+  CHECK(r[7]["result"]["prompts"].size() == 3);
+  CHECK_THAT(r[8]["result"]["messages"][0]["content"]["text"].get<std::string>(), Catch::Contains("workload"));
+  CHECK(r[9]["error"]["code"] == -32602);
+  CHECK(r[10]["result"]["completion"]["values"] == Json::array({"workload", "workload-nights"}));
+  for (const auto& id : r[11]["result"]["completion"]["values"]) CHECK(id.get<std::string>().rfind("interviews-", 0) == 0);
+  CHECK(r[11]["result"]["completion"]["values"].size() >= 4);
+  CHECK(r[12]["result"] == Json::object());
+  CHECK(r[13]["result"]["isError"] == false);
+
+  // A document read as a resource is the anonymized text.
+  std::string uri = resources[3]["uri"];
+  test::write_text(tmp / "in2.jsonl", R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"e2e","version":"1"}}})" "\n"
+                   R"({"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":")" + uri + "\"}}\n");
+  auto second = test::run_cqda({"serve", "--stdio", "--input", (examples / "corpus").string(), "--output", (tmp / "out").string(),
+                                "--cache", (tmp / "cache").string(), "--policy", (examples / "policy.json").string(),
+                                "--codebook", (examples / "codebook.json").string(), "--roster", (examples / "roster.csv").string()},
+                               (tmp / "in2.jsonl").string());
+  REQUIRE(second.exit_code == 0);
+  auto r2 = responses_by_id(second.out);
+  const std::string text = r2[2]["result"]["contents"][0]["text"];
+  CHECK(text.size() > 200);
+  for (const char* name : {"Maria Santos", "Ngozi Okafor", "James Whitfield"}) CHECK(text.find(name) == std::string::npos);
+
+  // The tool call is in the run log: tool, hashes and bytes, never the text.
+  bool found = false;
+  for (const auto& e : fs::directory_iterator(tmp / "out/run-logs")) {
+    std::istringstream log(test::slurp(e.path()));
+    for (std::string line; std::getline(log, line);) {
+      Json record = Json::parse(line);
+      if (record["type"] != "mcp_tool_call") continue;
+      found = true;
+      CHECK(record["data"]["tool"] == "search_corpus");
+      CHECK(record["data"]["arguments_sha256"].get<std::string>().size() == 64);
+      CHECK(record["data"]["bytes"].get<int>() > 100);
+      CHECK(line.find("night") == std::string::npos);
+    }
+  }
+  CHECK(found);
+}
+
+TEST_CASE("cqda serve keeps codings, memos and codebook versions across restarts, and logs each change", "[e2e][serve]") {
+  test::TempDir tmp;
+  const fs::path examples = test::source_dir() / "examples";
+  auto session = [&](const std::string& name, const std::vector<std::string>& requests) {
+    std::string lines =
+        R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"e2e","version":"1"}}})" "\n";
+    for (const auto& r : requests) lines += r + "\n";
+    test::write_text(tmp / (name + ".jsonl"), lines);
+    auto run = test::run_cqda({"serve", "--stdio", "--input", (examples / "corpus").string(), "--output", (tmp / "out").string(),
+                               "--cache", (tmp / "cache").string(), "--policy", (examples / "policy.json").string(),
+                               "--codebook", (examples / "codebook.json").string(), "--roster", (examples / "roster.csv").string()},
+                              (tmp / (name + ".jsonl")).string());
+    INFO(run.err);
+    REQUIRE(run.exit_code == 0);
+    return responses_by_id(run.out);
+  };
+  auto call = [](int id, const std::string& tool, const Json& arguments) {
+    return Json{{"jsonrpc", "2.0"}, {"id", id}, {"method", "tools/call"}, {"params", {{"name", tool}, {"arguments", arguments}}}}.dump();
+  };
+  // Find a segment to code.
+  auto first = session("first", {call(2, "list_documents", Json::object())});
+  std::string doc;
+  for (const auto& d : first[2]["result"]["structuredContent"]["documents"])
+    if (d["path"].get<std::string>().rfind("interviews/", 0) == 0) doc = d["id"];
+  REQUIRE_FALSE(doc.empty());
+  auto page = session("page", {call(2, "read_document", {{"id", doc}, {"limit", 3}})});
+  const Json segment = page[2]["result"]["structuredContent"]["segments"][2];
+  const std::string text = segment["text"];
+  const std::string quote = text.substr(0, text.find(' ', 12));
+
+  auto second = session("second", {
+      call(2, "code_segment", {{"document_id", doc}, {"segment_id", segment["id"]}, {"quote", quote}, {"codes", {"workload"}}, {"coder", "AB"}}),
+      call(3, "code_segment", {{"document_id", doc}, {"segment_id", segment["id"]}, {"quote", quote + " not in the text"}, {"codes", {"workload"}}, {"coder", "AB"}}),
+      call(4, "code_segment", {{"document_id", doc}, {"segment_id", segment["id"]}, {"quote", quote}, {"codes", {"no-such-code"}}, {"coder", "AB"}}),
+      call(5, "code_segment", {{"document_id", doc}, {"segment_id", "elsewhere.s0001"}, {"quote", quote}, {"codes", {"workload"}}, {"coder", "AB"}}),
+      call(6, "add_memo", {{"text", "Workload comes up early."}, {"author", "AB"}, {"code_id", "workload"}}),
+  });
+  // Requests of one session run concurrently, so what depends on the above comes next.
+  auto renamed = session("rename", {
+      call(7, "update_codebook", {{"author", "AB"}, {"change", {{"op", "rename"}, {"code_id", "workload"}, {"new_id", "staffing"}}}}),
+  });
+  auto refused = session("refused", {
+      call(8, "update_codebook", {{"author", "AB"}, {"change", {{"op", "edit"}, {"code_id", "staffing"}, {"fields", {{"name", ""}}}}}}),
+  });
+  const Json& coded = second[2]["result"];
+  REQUIRE(coded["isError"] == false);
+  CHECK(coded["structuredContent"]["codings"][0]["quote"] == quote);
+  CHECK(coded["structuredContent"]["codings"][0]["start"] == 0);
+  CHECK(second[3]["result"]["isError"] == true);  // not verbatim
+  CHECK_THAT(second[3]["result"]["content"][0]["text"].get<std::string>(), Catch::Contains("verbatim"));
+  CHECK(second[4]["result"]["isError"] == true);  // unknown code
+  CHECK(second[5]["result"]["isError"] == true);  // a segment of another document
+  CHECK(second[6]["result"]["isError"] == false);
+  CHECK(renamed[7]["result"]["structuredContent"]["version"]["version"] == 2);
+  INFO(refused[8].dump());
+  CHECK(refused[8]["result"]["isError"] == true);  // an edit that breaks the codebook schema changes nothing
+
+  // A new server on the same output folder sees all of it: the coding followed the rename.
+  auto third = session("third", {call(2, "list_codings", {{"code_id", "staffing"}}), call(3, "list_memos", Json::object()),
+                                 call(4, "get_codebook", Json::object()), call(5, "code_frequencies", Json::object())});
+  CHECK(third[2]["result"]["structuredContent"]["total"] == 1);
+  CHECK(third[3]["result"]["structuredContent"]["memos"][0]["text"] == "Workload comes up early.");
+  CHECK(third[4]["result"]["structuredContent"]["codebook"]["version"] == 2);
+  bool counted = false;
+  for (const auto& c : third[5]["result"]["structuredContent"]["codes"])
+    if (c["code_id"] == "staffing") counted = c["codings"] == 1;
+  CHECK(counted);
+  // Requests of one session run concurrently: of two removals of one coding, exactly one wins.
+  auto fourth = session("fourth", {call(6, "remove_coding", {{"id", coded["structuredContent"]["codings"][0]["id"]}, {"by", "AB"}}),
+                                   call(7, "remove_coding", {{"id", coded["structuredContent"]["codings"][0]["id"]}, {"by", "AB"}})});
+  CHECK(fourth[6]["result"]["isError"] != fourth[7]["result"]["isError"]);
+
+  // The state lives in one SQLite file under the output folder; every change is in a run log.
+  CHECK(fs::exists(tmp / "out/project/cqda-project.sqlite3"));
+  std::size_t changes = 0;
+  for (const auto& e : fs::directory_iterator(tmp / "out/run-logs")) {
+    const std::string log = test::slurp(e.path());
+    for (std::size_t at = log.find("\"type\":\"project_change\""); at != std::string::npos;
+         at = log.find("\"type\":\"project_change\"", at + 1))
+      ++changes;
+    CHECK(test::run_cqda({"verify", e.path().string(), "--allow-unsigned"}).exit_code == 0);
+  }
+  CHECK(changes >= 5);  // create, coding, memo, rename, removal
+}
+
+TEST_CASE("docs/MCP.md is the contract the server serves", "[e2e][serve]") {
+  auto described = test::run_cqda({"mcp", "describe"});
+  REQUIRE(described.exit_code == 0);
+  // Regenerate with: build/cqda mcp describe > docs/MCP.md
+  CHECK(described.out == test::slurp(test::source_dir() / "docs/MCP.md"));
+  for (const char* tool : {"list_documents", "read_document", "search_corpus", "get_codebook", "update_codebook", "code_segment",
+                           "remove_coding", "list_codings", "auto_code", "add_memo", "list_memos", "code_frequencies",
+                           "export_project", "verify_run_log"})
+    CHECK_THAT(described.out, Catch::Contains(std::string("### ") + tool + "\n"));
+}
+
+namespace {
+
+// Starts `cqda ARGS` in the background with stderr to `log`; returns its pid.
+pid_t spawn_cqda(const std::vector<std::string>& args, const fs::path& log) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    ::dup2(fd, 2);
+    std::vector<char*> argv{const_cast<char*>(CQDA_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(CQDA_BINARY, argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+std::string proc_status_field(pid_t pid, const std::string& field) {
+  std::istringstream status(test::slurp(fs::path("/proc") / std::to_string(pid) / "status"));
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind(field + ":", 0) == 0) {
+      std::string value = line.substr(field.size() + 1);
+      return value.substr(value.find_first_not_of(" \t"));
+    }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("cqda serve over HTTPS runs a sandboxed broker and stops cleanly on SIGTERM", "[e2e][serve]") {
+  test::TempDir tmp;
+  const fs::path examples = test::source_dir() / "examples";
+  REQUIRE(test::run_cqda({"certs", "--out", (tmp / "certs").string()}).exit_code == 0);
+  test::write_text(tmp / "token", "0123456789abcdef0123456789abcdef\n");
+  std::vector<std::string> common = {"--input", (examples / "corpus").string(), "--output", (tmp / "out").string(),
+                                     "--cache", (tmp / "cache").string(), "--policy", (examples / "policy.json").string(),
+                                     "--codebook", (examples / "codebook.json").string()};
+  auto serve = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"serve"};
+    args.insert(args.end(), common.begin(), common.end());
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  // Refusals before anything starts: no certificate, plain HTTP off loopback, a short token.
+  auto no_cert = test::run_cqda(serve({"--listen", "127.0.0.1:0"}));
+  CHECK(no_cert.exit_code == 2);
+  CHECK_THAT(no_cert.err, Catch::Contains("cqda certs"));
+  auto plain = test::run_cqda(serve({"--listen", "0.0.0.0:0", "--plain-http", "--token-file", (tmp / "token").string()}));
+  CHECK(plain.exit_code != 0);
+  CHECK_THAT(plain.err, Catch::Contains("loopback"));
+  test::write_text(tmp / "short", "abc\n");
+  auto short_token = test::run_cqda(serve({"--listen", "127.0.0.1:0", "--plain-http", "--token-file", (tmp / "short").string()}));
+  CHECK(short_token.exit_code == 2);
+
+  const pid_t pid = spawn_cqda(serve({"--listen", "127.0.0.1:0", "--tls-cert", (tmp / "certs/server.crt").string(),
+                                      "--tls-key", (tmp / "certs/server.key").string(), "--token-file",
+                                      (tmp / "token").string()}),
+                               tmp / "stderr");
+  REQUIRE(pid > 0);
+  std::string err;
+  for (int i = 0; i < 300 && err.find("serving MCP on https://127.0.0.1:") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    err = test::slurp(tmp / "stderr");
+  }
+  INFO(err);
+  REQUIRE(err.find("serving MCP on https://127.0.0.1:") != std::string::npos);
+  CHECK(err.find("0123456789abcdef") == std::string::npos);  // a token from a file is never printed
+
+  // The broker, as the run log names it, runs with seccomp and no_new_privs.
+  // The refusals above wrote no run log: this server's is the only one.
+  fs::path log;
+  std::size_t logs = 0;
+  for (const auto& e : fs::directory_iterator(tmp / "out/run-logs")) log = e.path(), ++logs;
+  CHECK(logs == 1);
+  pid_t broker = 0;
+  std::istringstream records(test::slurp(log));
+  for (std::string line; std::getline(records, line);) {
+    Json record = Json::parse(line);
+    if (record["type"] == "sandbox" && record["data"]["process"] == "broker") broker = record["data"]["pid"].get<pid_t>();
+  }
+  REQUIRE(broker > 0);
+  CHECK(proc_status_field(broker, "Seccomp") == "2");
+  CHECK(proc_status_field(broker, "NoNewPrivs") == "1");
+
+  REQUIRE(::kill(pid, SIGTERM) == 0);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(::kill(broker, 0) == -1);  // the broker is gone too
+  CHECK_THAT(test::slurp(log), Catch::Contains("stopped by a signal"));
+  CHECK(test::run_cqda({"verify", log.string(), "--allow-unsigned"}).exit_code == 0);
 }

@@ -121,3 +121,30 @@ TEST_CASE("a session serves the registry's tools after initialize", "[mcp][tools
   CHECK(r["result"]["structuredContent"]["id"] == "a");
   CHECK(calls == 1);
 }
+
+TEST_CASE("a tool call that cannot be recorded is withheld", "[mcp][tools]") {
+  ToolRegistry registry;
+  Tool t;
+  t.name = "echo";
+  t.title = "Echo";
+  t.input_schema = Json::parse(R"({"type":"object"})");
+  t.handler = [](const Json&, RequestContext&) -> ToolOutcome { return {nullptr, "secret text", false}; };
+  registry.add(t);
+  std::vector<std::string> seen;
+  bool accept = true;
+  registry.observe([&](const Tool& tool, const Json& args, const Json& result) {
+    seen.push_back(tool.name + " " + args.dump() + " " + result["content"][0]["text"].get<std::string>());
+    return accept;
+  });
+  auto ok = registry.call(Json{{"name", "echo"}, {"arguments", {{"a", 1}}}});
+  REQUIRE(std::holds_alternative<Json>(ok));
+  CHECK(seen == std::vector<std::string>{R"(echo {"a":1} secret text)"});
+  accept = false;
+  auto refused = registry.call(Json{{"name", "echo"}, {"arguments", Json::object()}});
+  REQUIRE(std::holds_alternative<RpcError>(refused));
+  CHECK(std::get<RpcError>(refused).code == ErrorCode::kInternalError);
+  CHECK(std::get<RpcError>(refused).message.find("secret") == std::string::npos);
+  // A call refused by the input schema never runs, so there is nothing to record.
+  registry.call(Json{{"name", "echo"}, {"arguments", 5}});
+  CHECK(seen.size() == 2);
+}

@@ -1,0 +1,442 @@
+#include "pipeline/project_service.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include <re2/re2.h>
+
+#include "common/files.h"
+#include "common/utf8.h"
+#include "export/exporter.h"
+#include "pipeline/config.h"
+#include "runlog/record.h"
+#include "runlog/verifier.h"
+
+namespace cqda::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::uint64_t kMaxPage = 500;
+constexpr std::uint64_t kMaxCounted = 100000;  // search hits counted before the count stops
+
+// A string argument of at most `max` bytes; nullopt when absent, an error when malformed.
+Result<std::optional<std::string>> text(const Json& request, const char* key, std::size_t max, bool required = false) {
+  auto it = request.find(key);
+  if (it == request.end() || it->is_null()) {
+    if (required) return make_error(std::string(key) + " is required");
+    return std::optional<std::string>();
+  }
+  if (!it->is_string()) return make_error(std::string(key) + " must be a string");
+  if (it->get_ref<const std::string&>().size() > max)
+    return make_error(std::string(key) + " is longer than " + std::to_string(max) + " bytes");
+  if (utf8::first_invalid_byte(it->get_ref<const std::string&>())) return make_error(std::string(key) + " is not valid UTF-8");
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+std::uint64_t number(const Json& request, const char* key, std::uint64_t fallback, std::uint64_t max) {
+  auto it = request.find(key);
+  if (it == request.end() || !it->is_number_unsigned()) return fallback;
+  return std::min(it->get<std::uint64_t>(), max);
+}
+
+Json summary(const Document& d) {
+  return {{"id", d.id}, {"path", d.relative_path}, {"format", std::string(format_name(d.format))},
+          {"segments", d.segments.size()}, {"characters", utf8::length(d.text)}};
+}
+
+std::size_t next_code_point(const std::string& text, std::size_t at) {
+  if (at >= text.size()) return text.size() + 1;
+  ++at;
+  while (at < text.size() && (static_cast<unsigned char>(text[at]) & 0xC0) == 0x80) ++at;
+  return at;
+}
+
+// A page of rows in the list tools' shape.
+template <typename Page, typename Rows>
+Json page_json(const char* key, const Rows& rows, std::int64_t total, std::size_t offset) {
+  Json list = Json::array();
+  for (const auto& row : rows) list.push_back(project::to_json(row));
+  Json out = {{key, std::move(list)}, {"total", total}, {"offset", offset}};
+  if (offset + rows.size() < static_cast<std::size_t>(total)) out["next_offset"] = offset + rows.size();
+  return out;
+}
+
+}  // namespace
+
+fs::path project_file(const fs::path& output) { return output / "project" / "cqda-project.sqlite3"; }
+
+ProjectService::ProjectService(std::vector<Document> documents, std::unique_ptr<project::Store> store,
+                               ProjectServiceOptions options, RecordFn record)
+    : documents_(std::move(documents)), store_(std::move(store)), options_(std::move(options)), record_(std::move(record)) {
+  for (std::size_t i = 0; i < documents_.size(); ++i) by_id_.emplace(documents_[i].id, i);
+}
+
+ProjectService::~ProjectService() = default;
+
+bool ProjectService::record_change() {
+  const Json& change = store_->last_change();
+  return change.is_null() || record_("project_change", change);
+}
+
+const Document* ProjectService::document(const Json& request, std::string& error) const {
+  auto it = request.find("document_id");
+  if (it == request.end()) it = request.find("id");
+  if (it == request.end() || !it->is_string()) {
+    error = "a document id is required";
+    return nullptr;
+  }
+  auto found = by_id_.find(it->get_ref<const std::string&>());
+  if (found == by_id_.end()) {
+    error = "no document with id " + it->get<std::string>().substr(0, 200);
+    return nullptr;
+  }
+  return &documents_[found->second];
+}
+
+Result<Json> ProjectService::answer(const Json& request) {
+  const std::string op = request.value("op", "");
+  if (op == "list_documents") {
+    Json list = Json::array();
+    for (const auto& d : documents_) list.push_back(summary(d));
+    return Json{{"documents", std::move(list)}};
+  }
+  if (op == "codebook") return Json{{"codebook", store_->current_codebook().document}};
+  if (op == "read_document") return read_document(request);
+  if (op == "search") return search(request);
+  if (op == "latest_report") return latest_report();
+  if (op == "code_segment") return code_segment(request);
+  if (op == "auto_code_document") return auto_code_document(request);
+  if (op == "export_project") return export_project();
+  if (op == "verify_run_log") return verify_run_logs(request);
+  if (op == "remove_coding") {
+    auto id = request.find("id");
+    auto by = text(request, "by", project::kMaxNameBytes, true);
+    if (id == request.end() || !id->is_number_integer()) return make_error("id must be an integer");
+    if (!by) return by.error();
+    if (auto st = store_->remove_coding(id->get<std::int64_t>(), **by); !st) return st.error();
+    if (!record_change()) return make_error("the run log could not be written");
+    return Json{{"removed", id->get<std::int64_t>()}};
+  }
+  if (op == "list_codings") {
+    project::CodingFilter filter;
+    for (auto [key, field] : {std::pair{"code_id", &filter.code_id}, std::pair{"document_id", &filter.document_id},
+                              std::pair{"segment_id", &filter.segment_id}, std::pair{"coder", &filter.coder}}) {
+      auto value = text(request, key, project::kMaxIdBytes);
+      if (!value) return value.error();
+      *field = *value;
+    }
+    filter.offset = number(request, "offset", 0, 1u << 30);
+    filter.limit = number(request, "limit", 100, 1000);
+    if (filter.limit == 0) filter.limit = 1;
+    auto page = store_->list_codings(filter);
+    if (!page) return page.error();
+    return page_json<project::CodingPage>("codings", page->codings, page->total, filter.offset);
+  }
+  if (op == "add_memo") {
+    project::NewMemo memo;
+    for (auto [key, field, max, required] :
+         {std::tuple{"text", &memo.text, project::kMaxMemoBytes, true}, std::tuple{"title", &memo.title, project::kMaxNameBytes, false},
+          std::tuple{"author", &memo.author, project::kMaxNameBytes, true},
+          std::tuple{"document_id", &memo.document_id, project::kMaxIdBytes, false},
+          std::tuple{"segment_id", &memo.segment_id, project::kMaxIdBytes, false},
+          std::tuple{"code_id", &memo.code_id, project::kMaxIdBytes, false}}) {
+      auto value = text(request, key, max, required);
+      if (!value) return value.error();
+      if (*value) *field = **value;
+    }
+    std::string error;
+    if (!memo.document_id.empty() && !document(request, error)) return make_error(error);
+    auto added = store_->add_memo(memo);
+    if (!added) return added.error();
+    if (!record_change()) return make_error("the run log could not be written");
+    return Json{{"memo", project::to_json(*added)}};
+  }
+  if (op == "list_memos") {
+    project::MemoFilter filter;
+    for (auto [key, field] : {std::pair{"code_id", &filter.code_id}, std::pair{"document_id", &filter.document_id},
+                              std::pair{"segment_id", &filter.segment_id}, std::pair{"author", &filter.author}}) {
+      auto value = text(request, key, project::kMaxIdBytes);
+      if (!value) return value.error();
+      *field = *value;
+    }
+    filter.offset = number(request, "offset", 0, 1u << 30);
+    filter.limit = std::max<std::uint64_t>(number(request, "limit", 100, 1000), 1);
+    auto page = store_->list_memos(filter);
+    if (!page) return page.error();
+    return page_json<project::MemoPage>("memos", page->memos, page->total, filter.offset);
+  }
+  if (op == "update_codebook") {
+    auto change = request.find("change");
+    auto author = text(request, "author", project::kMaxNameBytes, true);
+    if (change == request.end() || !change->is_object()) return make_error("change must be an object");
+    if (!author) return author.error();
+    auto version = store_->change_codebook(*change, **author);
+    if (!version) return version.error();
+    if (!record_change()) return make_error("the run log could not be written");
+    return Json{{"version", project::to_json(*version)}};
+  }
+  if (op == "code_frequencies") {
+    auto coder = text(request, "coder", project::kMaxNameBytes);
+    if (!coder) return coder.error();
+    auto rows = store_->code_frequencies(*coder);
+    if (!rows) return rows.error();
+    Json codes = Json::array();
+    for (const auto& row : *rows) codes.push_back(project::to_json(row));
+    return Json{{"codes", std::move(codes)}, {"codebook_version", store_->codebook_version()}};
+  }
+  return make_error("unknown data request");
+}
+
+Result<Json> ProjectService::read_document(const Json& request) const {
+  std::string error;
+  const Document* d = document(request, error);
+  if (!d) return make_error(error);
+  const auto offset = std::min<std::uint64_t>(number(request, "offset", 0, UINT32_MAX), d->segments.size());
+  const auto limit = std::clamp<std::uint64_t>(number(request, "limit", 50, kMaxPage), 1, kMaxPage);
+  Json segments = Json::array();
+  for (std::uint64_t i = offset; i < std::min<std::uint64_t>(offset + limit, d->segments.size()); ++i) {
+    const Segment& s = d->segments[i];
+    Json entry = {{"id", s.id}, {"text", s.text}, {"start", s.start}, {"length", s.length}};
+    if (!s.speaker.empty()) entry["speaker"] = s.speaker;
+    segments.push_back(std::move(entry));
+  }
+  return Json{{"document", summary(*d)}, {"segments", std::move(segments)}};
+}
+
+// Keyword-in-context search; the pattern is the client's, so it is RE2 with a memory bound.
+Result<Json> ProjectService::search(const Json& request) const {
+  auto query_arg = text(request, "query", 1000, true);
+  if (!query_arg) return query_arg.error();
+  const std::string query = **query_arg;
+  const bool regex = request.value("regex", false);
+  const auto limit = std::clamp<std::uint64_t>(number(request, "limit", 50, 200), 1, 200);
+  const auto context = number(request, "context", 40, 200);
+  const std::string only = request.value("document_id", "");
+  RE2::Options re_options;
+  re_options.set_max_mem(8 << 20);
+  re_options.set_log_errors(false);
+  if (!regex) {
+    re_options.set_literal(true);
+    re_options.set_case_sensitive(false);
+  }
+  RE2 pattern(query, re_options);
+  if (!pattern.ok()) return make_error("not a valid RE2 pattern: " + pattern.error());
+  Json hits = Json::array();
+  std::uint64_t total = 0;
+  for (const Document& d : documents_) {
+    if (!only.empty() && d.id != only) continue;
+    for (const Segment& seg : d.segments) {
+      const std::string& t = seg.text;
+      std::size_t pos = 0;
+      re2::StringPiece match;
+      while (pos <= t.size() && total < kMaxCounted && pattern.Match(t, pos, t.size(), RE2::UNANCHORED, &match, 1)) {
+        const std::size_t begin = static_cast<std::size_t>(match.data() - t.data());
+        const std::size_t end = begin + match.size();
+        ++total;
+        if (hits.size() < limit) {
+          const std::size_t begin_cp = utf8::length(std::string_view(t).substr(0, begin));
+          const std::size_t end_cp = begin_cp + utf8::length(std::string_view(t).substr(begin, end - begin));
+          const std::size_t left_from = begin_cp > context ? begin_cp - context : 0;
+          hits.push_back({{"document_id", d.id}, {"segment_id", seg.id}, {"start", seg.start + begin_cp},
+                          {"end", seg.start + end_cp},
+                          {"left", std::string(utf8::substr(t, left_from, begin_cp - left_from))},
+                          {"match", std::string(match)},
+                          {"right", std::string(utf8::substr(t, end_cp, context))}});
+        }
+        // An empty match moves on by one code point, so the loop always advances.
+        pos = end > begin ? end : next_code_point(t, end);
+      }
+    }
+  }
+  return Json{{"hits", std::move(hits)}, {"total", total}, {"truncated", total > limit}};
+}
+
+// The newest report: of this project's exports (exports/<stamp>/report.md), else of the last
+// batch run — only when it holds anonymized text, or the policy lets raw text reach MCP.
+Result<Json> ProjectService::latest_report() const {
+  static constexpr std::size_t kMaxReport = 32u << 20;
+  std::error_code ec;
+  fs::path folder = options_.output;
+  std::vector<fs::path> exports;
+  for (const auto& e : fs::directory_iterator(options_.output / "exports", ec))
+    if (e.is_directory(ec) && fs::is_regular_file(e.path() / "report.md", ec)) exports.push_back(e.path());
+  if (!exports.empty()) folder = *std::max_element(exports.begin(), exports.end());
+  if (!fs::is_regular_file(folder / "report.md", ec)) return Json{{"exists", false}};
+  if (options_.mcp_anonymized) {
+    auto codings = read_file(folder / "codings.json", kMaxReport);
+    Json parsed = codings ? Json::parse(*codings, nullptr, false) : Json();
+    if (!parsed.is_object() || parsed.value("anonymized", false) != true)
+      return Json{{"exists", false}, {"reason", "the latest report is not anonymized"}};
+  }
+  auto report = read_file(folder / "report.md", kMaxReport);
+  if (!report) return report.error();
+  return Json{{"exists", true}, {"text", std::move(report).value()}};
+}
+
+Result<Json> ProjectService::code_segment(const Json& request) {
+  std::string error;
+  const Document* d = document(request, error);
+  if (!d) return make_error(error);
+  auto segment_id = text(request, "segment_id", project::kMaxIdBytes, true);
+  if (!segment_id) return segment_id.error();
+  auto segment = std::find_if(d->segments.begin(), d->segments.end(), [&](const Segment& s) { return s.id == **segment_id; });
+  if (segment == d->segments.end()) return make_error("document " + d->id + " has no segment " + **segment_id);
+  project::NewCoding coding;
+  coding.document_id = d->id;
+  coding.segment_id = segment->id;
+  coding.segment_text = segment->text;
+  coding.segment_start = segment->start;
+  auto quote = text(request, "quote", project::kMaxSegmentBytes);
+  if (!quote) return quote.error();
+  if (*quote) coding.quote = **quote;
+  if (request.contains("start") || request.contains("end")) {
+    auto start = request.find("start"), end = request.find("end");
+    if (start == request.end() || end == request.end() || !start->is_number_unsigned() || !end->is_number_unsigned())
+      return make_error("a span needs both start and end (code points inside the segment)");
+    coding.span = project::Span{start->get<std::size_t>(), end->get<std::size_t>()};
+  }
+  if (!coding.span && coding.quote.empty()) return make_error("give a quote, or a span (start and end), or both");
+  auto codes = request.find("codes");
+  if (codes == request.end() || !codes->is_array() || codes->empty()) return make_error("codes must list one or more code ids");
+  for (const auto& c : *codes) {
+    if (!c.is_string()) return make_error("codes must be strings");
+    coding.code_ids.push_back(c.get<std::string>());
+  }
+  auto coder = text(request, "coder", project::kMaxNameBytes, true);
+  if (!coder) return coder.error();
+  coding.coder = **coder;
+  auto memo = text(request, "memo", project::kMaxMemoBytes);
+  if (!memo) return memo.error();
+  if (*memo) coding.memo = **memo;
+  auto added = store_->add_coding(coding);
+  if (!added) return added.error();
+  if (!record_change()) return make_error("the run log could not be written");
+  Json list = Json::array();
+  for (const auto& c : *added) list.push_back(project::to_json(c));
+  return Json{{"codings", std::move(list)}};
+}
+
+// The offline coder over one document; its codings join the project as "offline-rules".
+Result<Json> ProjectService::auto_code_document(const Json& request) {
+  std::string error;
+  const Document* d = document(request, error);
+  if (!d) return make_error(error);
+  if (!coder_ || coder_version_ != store_->codebook_version()) {
+    auto made = coder::OfflineCoder::create(store_->current_codebook());
+    if (!made) return made.error();
+    coder_.emplace(std::move(made).value());
+    coder_version_ = store_->codebook_version();
+  }
+  std::vector<project::NewCoding> batch;
+  for (const coder::Coding& c : coder_->code_document(*d)) {
+    auto segment = std::find_if(d->segments.begin(), d->segments.end(), [&](const Segment& s) { return s.id == c.segment_id; });
+    if (segment == d->segments.end() || c.start < segment->start) continue;
+    project::NewCoding coding;
+    coding.document_id = d->id;
+    coding.segment_id = segment->id;
+    coding.segment_text = segment->text;
+    coding.segment_start = segment->start;
+    coding.span = project::Span{c.start - segment->start, c.end - segment->start};
+    coding.quote = c.quote;
+    coding.code_ids = {c.code_id};
+    coding.coder = c.coder;
+    batch.push_back(std::move(coding));
+  }
+  std::size_t stored = 0;
+  if (!batch.empty()) {
+    auto added = store_->add_codings(batch);
+    if (!added) return added.error();
+    stored = added->size();
+    if (!record_change()) return make_error("the run log could not be written");
+  }
+  return Json{{"document_id", d->id}, {"codings", stored}};
+}
+
+// The pipeline's exports of the project as it stands, in exports/<time>/ under the output
+// folder, written atomically by the exporter.
+Result<Json> ProjectService::export_project() {
+  if (options_.export_anonymized && !options_.mcp_anonymized)
+    return make_error("the policy anonymizes exports but not MCP text, which this session holds: run `cqda run` to export");
+  std::vector<coder::Coding> codings;
+  project::CodingFilter filter;
+  filter.limit = project::kMaxPage;
+  for (;;) {
+    auto page = store_->list_codings(filter);
+    if (!page) return page.error();
+    for (const auto& c : page->codings) {
+      auto it = by_id_.find(c.document_id);
+      if (it == by_id_.end()) continue;  // a document no longer in the input
+      coder::Coding out;
+      out.document_id = c.document_id;
+      out.document_sha256 = documents_[it->second].sha256;
+      out.segment_id = c.segment_id;
+      out.start = c.segment_start + c.span.start;
+      out.end = c.segment_start + c.span.end;
+      out.quote = c.quote;
+      out.code_id = c.code_id;
+      out.codebook_version = c.codebook_version;
+      out.coder = c.coder;
+      out.memo = c.memo;
+      out.rationale = c.coder == "offline-rules" ? "keyword or pattern of the code" : "coded by " + c.coder;
+      codings.push_back(std::move(out));
+    }
+    filter.offset += page->codings.size();
+    if (page->codings.empty() || filter.offset >= static_cast<std::size_t>(page->total)) break;
+  }
+  const std::string stamp = runlog::new_run_id(std::chrono::system_clock::now());
+  const fs::path folder = options_.output / "exports" / stamp;
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  if (ec) return make_error("cannot create " + folder.string() + ": " + ec.message());
+  exporter::ExportInput input;
+  input.policy = options_.policy;
+  input.codebook = &store_->current_codebook();
+  input.documents = &documents_;
+  input.codings = &codings;
+  input.anonymized = options_.mcp_anonymized;
+  input.run_id = options_.run_id;
+  input.generated_at = utc_now();
+  input.tool_version = options_.tool_version;
+  auto written = exporter::write_exports(folder, input);
+  if (!written) return written.error();
+  Json files = Json::array();
+  for (const auto& f : *written) {
+    files.push_back({{"path", "exports/" + stamp + "/" + f.path}, {"bytes", f.bytes}, {"sha256", f.sha256}});
+    if (!record_("export", files.back())) return make_error("the run log could not be written");
+  }
+  return Json{{"folder", "exports/" + stamp}, {"files", std::move(files)}, {"codings", codings.size()}};
+}
+
+Result<Json> ProjectService::verify_run_logs(const Json& request) const {
+  auto only = text(request, "run_id", 64);
+  if (!only) return only.error();
+  std::vector<fs::path> logs;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(options_.output / "run-logs", ec))
+    if (e.path().extension() == ".jsonl" && (!*only || e.path().stem() == **only)) logs.push_back(e.path());
+  std::sort(logs.begin(), logs.end());
+  if (*only && logs.empty()) return make_error("no run log with id " + **only);
+  std::vector<runlog::PublicKey> keys;
+  if (options_.run_log_key) keys.push_back(*options_.run_log_key);
+  runlog::VerifyOptions verify;
+  verify.require_signatures = false;
+  Json out = Json::array();
+  for (const auto& log : logs) {
+    if (log.stem() == options_.run_id) {  // this session's own log is still being written
+      out.push_back({{"run_id", options_.run_id}, {"intact", nullptr}, {"reason", "the log of this session, still open"}});
+      continue;
+    }
+    auto report = runlog::verify_log_file(log, keys, verify);
+    if (!report) {
+      out.push_back({{"run_id", log.stem().string()}, {"intact", false}, {"reason", report.error().message}});
+      continue;
+    }
+    out.push_back({{"run_id", log.stem().string()}, {"intact", report->ok}, {"records", report->records},
+                   {"signed", report->signed_log}, {"reason", report->reason}});
+  }
+  return Json{{"logs", std::move(out)}, {"trusted_key", options_.run_log_key ? runlog::key_id(*options_.run_log_key) : ""}};
+}
+
+}  // namespace cqda::pipeline

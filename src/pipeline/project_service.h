@@ -1,0 +1,67 @@
+// The supervisor's side of `cqda serve`: the loaded (anonymized) corpus and the durable
+// project state, answering the broker's data requests. The broker is ours but untrusted:
+// every request is checked again here, whatever its tool's schema already checked, and
+// every change to the project state is recorded in the session's run log.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coder/offline_coder.h"
+#include "common/document.h"
+#include "common/json.h"
+#include "common/result.h"
+#include "pipeline/collect.h"
+#include "policy/policy.h"
+#include "project/store.h"
+#include "runlog/keys.h"
+
+namespace cqda::pipeline {
+
+struct ProjectServiceOptions {
+  std::filesystem::path output;
+  bool mcp_anonymized = true;     // the policy anonymizes text for MCP clients
+  bool export_anonymized = true;  // ... and for exports
+  const policy::Policy* policy = nullptr;
+  std::optional<runlog::PublicKey> run_log_key;  // trusted when verifying run logs
+  std::string run_id;
+  std::string tool_version;
+};
+
+class ProjectService {
+ public:
+  ProjectService(std::vector<Document> documents, std::unique_ptr<project::Store> store, ProjectServiceOptions options,
+                 RecordFn record);
+  ~ProjectService();
+
+  // One request: {"op": ..., arguments...}. An error is reported to the tool as its failure.
+  Result<Json> answer(const Json& request);
+
+ private:
+  const Document* document(const Json& request, std::string& error) const;
+  Result<Json> read_document(const Json& request) const;
+  Result<Json> search(const Json& request) const;
+  Result<Json> latest_report() const;
+  Result<Json> code_segment(const Json& request);
+  Result<Json> auto_code_document(const Json& request);
+  Result<Json> export_project();
+  Result<Json> verify_run_logs(const Json& request) const;
+  bool record_change();
+
+  std::vector<Document> documents_;
+  std::map<std::string, std::size_t, std::less<>> by_id_;
+  std::unique_ptr<project::Store> store_;
+  ProjectServiceOptions options_;
+  RecordFn record_;
+  std::optional<coder::OfflineCoder> coder_;  // for the codebook version below
+  int coder_version_ = -1;
+  int exports_ = 0;
+};
+
+// The project state's file under an output folder.
+std::filesystem::path project_file(const std::filesystem::path& output);
+
+}  // namespace cqda::pipeline
