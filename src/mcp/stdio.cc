@@ -94,11 +94,20 @@ int serve_stdio(Session& session, int in_fd, int out_fd, const StdioOptions& opt
   int status = 0;
   {
     Workers workers(options.workers);
+    auto too_long = [&] {
+      output.send(make_error(nullptr, {ErrorCode::kParseError,
+                                       "message longer than " + std::to_string(options.max_line) + " bytes", nullptr})
+                      .dump());
+    };
     auto take = [&](std::string_view line) {
+      if (line.size() > options.max_line) return too_long();
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       if (line.find_first_not_of(" \t") == std::string_view::npos) return;
+      // Until the session is initialized, messages run in order on this thread: a client
+      // that writes initialize and its first requests at once must not see them overtake it.
+      const bool in_order = session.state() == Session::State::kNew;
       auto work = std::make_shared<Session::Work>(session.accept(line, sender));
-      if (!work->has_requests()) {
+      if (!work->has_requests() || in_order) {
         if (auto out = work->run()) output.send(std::move(*out));
         return;
       }
@@ -132,9 +141,7 @@ int serve_stdio(Session& session, int in_fd, int out_fd, const StdioOptions& opt
       }
       if (!discarding) buffer.append(data);
       if (buffer.size() > options.max_line) {
-        output.send(make_error(nullptr, {ErrorCode::kParseError,
-                                         "message longer than " + std::to_string(options.max_line) + " bytes", nullptr})
-                        .dump());
+        too_long();
         buffer.clear();
         discarding = true;
       }
