@@ -148,7 +148,9 @@ class Connection final : public ConnectionBase {
   Connection(Server::Impl& server, tcp::socket socket)
       : ConnectionBase(server),
         limits_(server.options.limits),
-        stream_(make_stream(std::move(socket), server)) {}
+        stream_(make_stream(std::move(socket), server)),
+        // Bounded: Beast does not limit chunk extensions or trailers, so the buffer does.
+        buffer_(limits_.max_header_bytes + limits_.max_body_bytes + 64 * 1024) {}
 
   void start() override {
     if constexpr (kTls) {
@@ -184,11 +186,12 @@ class Connection final : public ConnectionBase {
 
   // --- reading a request -----------------------------------------------------------------
 
-  // A keep-alive connection may wait `idle_time` for the first byte of a request; from that
-  // byte on, the head and body must arrive within `request_time` (slowloris).
+  // A keep-alive connection may wait `idle_time` for the first byte of its next request; a
+  // new connection only `request_time` for its first (idle sockets must not hold the slots).
+  // From the first byte on, the head and body must arrive within `request_time` (slowloris).
   void wait_for_request() {
     if (buffer_.size() > 0) return read_head();  // the client sent it already (pipelining)
-    lowest().expires_after(limits_.idle_time);
+    lowest().expires_after(served_ ? limits_.idle_time : limits_.request_time);
     stream_.async_read_some(buffer_.prepare(kReadSize),
                             [self = shared()](const beast::error_code& ec, std::size_t n) {
                               if (ec) return self->close();
@@ -436,7 +439,9 @@ class Connection final : public ConnectionBase {
   void send(std::string bytes, Part part) {
     if (closed_) return;
     backlog_ += bytes.size();
-    if (backlog_ > limits_.max_stream_backlog) return close();  // the client does not read
+    // Events queued for a client that does not read are bounded; a whole response (the
+    // last part, with nothing queued before it) always goes out.
+    if (backlog_ > limits_.max_stream_backlog && !(part == Part::kLast && out_.empty())) return close();
     out_.push_back({std::move(bytes), part});
     if (!writing_) write_next();
   }
@@ -455,6 +460,7 @@ class Connection final : public ConnectionBase {
     Chunk done = std::move(out_.front());
     out_.pop_front();
     backlog_ -= done.bytes.size();
+    if (done.part == Part::kLast) served_ = true;
     if (!out_.empty()) return write_next();
     if (done.part == Part::kMore) return lowest().expires_never();  // more events to come
     if (close_after_) return say_goodbye();
@@ -489,6 +495,7 @@ class Connection final : public ConnectionBase {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bool keep_alive_ = true;
   bool closed_ = false;
+  bool served_ = false;  // a response has been sent on this connection
   // Output, written in order.
   std::deque<Chunk> out_;
   std::size_t backlog_ = 0;

@@ -35,6 +35,35 @@ Result<std::optional<std::string>> text(const Json& request, const char* key, st
   return std::optional<std::string>(it->get<std::string>());
 }
 
+// An id from the client, safe to echo and to log: at most 200 bytes, cut on a character
+// boundary, and only when it is valid UTF-8.
+std::string printable_id(const std::string& id) {
+  if (utf8::first_invalid_byte(id)) return "(not valid UTF-8)";
+  std::size_t end = std::min<std::size_t>(id.size(), 200);
+  while (end > 0 && end < id.size() && (static_cast<unsigned char>(id[end]) & 0xC0) == 0x80) --end;
+  return id.substr(0, end);
+}
+
+bool flag(const Json& request, const char* key) {
+  auto it = request.find(key);
+  return it != request.end() && it->is_boolean() && it->get<bool>();
+}
+
+// RE2's \C matches one byte even in UTF-8 mode, so a match could end inside a character:
+// refused (an escaped backslash before C is a literal and stays allowed).
+bool has_any_byte_escape(std::string_view pattern) {
+  for (std::size_t i = 0; i + 1 < pattern.size(); ++i) {
+    if (pattern[i] != '\\') continue;
+    if (pattern[i + 1] == 'C') return true;
+    ++i;  // skip the escaped character
+  }
+  return false;
+}
+
+bool on_boundary(const std::string& text, std::size_t at) {
+  return at >= text.size() || (static_cast<unsigned char>(text[at]) & 0xC0) != 0x80;
+}
+
 std::uint64_t number(const Json& request, const char* key, std::uint64_t fallback, std::uint64_t max) {
   auto it = request.find(key);
   if (it == request.end() || !it->is_number_unsigned()) return fallback;
@@ -54,12 +83,21 @@ std::size_t next_code_point(const std::string& text, std::size_t at) {
 }
 
 // A page of rows in the list tools' shape.
+// Rows stop at a byte budget, well under the channel's cap; next_offset continues.
 template <typename Page, typename Rows>
 Json page_json(const char* key, const Rows& rows, std::int64_t total, std::size_t offset) {
+  static constexpr std::size_t kReplyBudget = 8u << 20;
   Json list = Json::array();
-  for (const auto& row : rows) list.push_back(project::to_json(row));
+  std::size_t bytes = 0, taken = 0;
+  for (const auto& row : rows) {
+    Json item = project::to_json(row);
+    bytes += item.dump(-1, ' ', false, Json::error_handler_t::replace).size();
+    if (taken > 0 && bytes > kReplyBudget) break;
+    list.push_back(std::move(item));
+    ++taken;
+  }
   Json out = {{key, std::move(list)}, {"total", total}, {"offset", offset}};
-  if (offset + rows.size() < static_cast<std::size_t>(total)) out["next_offset"] = offset + rows.size();
+  if (offset + taken < static_cast<std::size_t>(total)) out["next_offset"] = offset + taken;
   return out;
 }
 
@@ -89,14 +127,16 @@ const Document* ProjectService::document(const Json& request, std::string& error
   }
   auto found = by_id_.find(it->get_ref<const std::string&>());
   if (found == by_id_.end()) {
-    error = "no document with id " + it->get<std::string>().substr(0, 200);
+    error = "no document with id " + printable_id(it->get_ref<const std::string&>());
     return nullptr;
   }
   return &documents_[found->second];
 }
 
 Result<Json> ProjectService::answer(const Json& request) {
-  const std::string op = request.value("op", "");
+  auto op_it = request.find("op");
+  if (op_it == request.end() || !op_it->is_string()) return make_error("unknown data request");
+  const std::string& op = op_it->get_ref<const std::string&>();
   if (op == "list_documents") {
     Json list = Json::array();
     for (const auto& d : documents_) list.push_back(summary(d));
@@ -210,10 +250,17 @@ Result<Json> ProjectService::search(const Json& request) const {
   auto query_arg = text(request, "query", 1000, true);
   if (!query_arg) return query_arg.error();
   const std::string query = **query_arg;
-  const bool regex = request.value("regex", false);
+  const bool regex = flag(request, "regex");
+  if (regex && has_any_byte_escape(query)) return make_error("\\C (any byte) is not allowed in a search pattern");
   const auto limit = std::clamp<std::uint64_t>(number(request, "limit", 50, 200), 1, 200);
   const auto context = number(request, "context", 40, 200);
-  const std::string only = request.value("document_id", "");
+  auto only_arg = text(request, "document_id", project::kMaxIdBytes);
+  if (!only_arg) return only_arg.error();
+  const std::string only = only_arg->value_or("");
+  // A pattern that is slow on long segments must not hold the supervisor: the search stops
+  // after a time budget and says its count is incomplete.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  bool out_of_time = false;
   RE2::Options re_options;
   re_options.set_max_mem(8 << 20);
   re_options.set_log_errors(false);
@@ -226,8 +273,13 @@ Result<Json> ProjectService::search(const Json& request) const {
   Json hits = Json::array();
   std::uint64_t total = 0;
   for (const Document& d : documents_) {
+    if (out_of_time) break;
     if (!only.empty() && d.id != only) continue;
     for (const Segment& seg : d.segments) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        out_of_time = true;
+        break;
+      }
       const std::string& t = seg.text;
       std::size_t pos = 0;
       re2::StringPiece match;
@@ -235,7 +287,7 @@ Result<Json> ProjectService::search(const Json& request) const {
         const std::size_t begin = static_cast<std::size_t>(match.data() - t.data());
         const std::size_t end = begin + match.size();
         ++total;
-        if (hits.size() < limit) {
+        if (hits.size() < limit && on_boundary(t, begin) && on_boundary(t, end)) {
           const std::size_t begin_cp = utf8::length(std::string_view(t).substr(0, begin));
           const std::size_t end_cp = begin_cp + utf8::length(std::string_view(t).substr(begin, end - begin));
           const std::size_t left_from = begin_cp > context ? begin_cp - context : 0;
@@ -250,7 +302,7 @@ Result<Json> ProjectService::search(const Json& request) const {
       }
     }
   }
-  return Json{{"hits", std::move(hits)}, {"total", total}, {"truncated", total > limit}};
+  return Json{{"hits", std::move(hits)}, {"total", total}, {"truncated", total > limit || out_of_time}};
 }
 
 // The newest report: of this project's exports (exports/<stamp>/report.md), else of the last

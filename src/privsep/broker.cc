@@ -20,6 +20,7 @@ namespace cqda::privsep {
 namespace {
 
 constexpr int kDataTimeoutMs = 300000;
+constexpr std::size_t kDataRequestDepth = 16;  // a codebook change nests a code's fields
 
 // The broker's data: every request goes to the supervisor and waits for its reply.
 class ChannelDataSource : public server::DataSource {
@@ -76,11 +77,16 @@ class ChannelDataSource : public server::DataSource {
 
   // A reply with "error" is the supervisor refusing (an unknown id): the tool reports it.
   // A broken channel ends the broker: it cannot serve without its data.
-  // Requests come from several worker threads; one is on the channel at a time.
+  // Requests come from several worker threads; one is on the channel at a time. A request
+  // the supervisor would refuse as malformed (too large, nested too deep) is refused here,
+  // so a client's arguments cannot end the broker.
   Result<Json> ask(const Json& request) {
+    const std::string text = request.dump(-1, ' ', false, Json::error_handler_t::replace);
+    if (text.size() > kMaxDataRequest) return make_error("the request is too large");
+    if (depth(request) > kDataRequestDepth) return make_error("the request is nested too deeply");
     std::lock_guard lock(mutex_);
     const std::uint32_t id = next_id_++;
-    if (!channel_.send(wire(MessageType::kDataRequest), id, request.dump())) std::_Exit(kChildProtocolError);
+    if (!channel_.send(wire(MessageType::kDataRequest), id, text)) std::_Exit(kChildProtocolError);
     auto message = channel_.receive(kDataTimeoutMs);
     if (!message || message->type != wire(MessageType::kDataReply) || message->request_id != id)
       std::_Exit(kChildProtocolError);
@@ -88,6 +94,13 @@ class ChannelDataSource : public server::DataSource {
     if (reply.is_discarded() || !reply.is_object()) std::_Exit(kChildProtocolError);
     if (reply.contains("error")) return make_error(reply["error"].get<std::string>());
     return reply;
+  }
+
+  static std::size_t depth(const Json& j) {
+    std::size_t deepest = 0;
+    if (j.is_structured())
+      for (const auto& child : j) deepest = std::max(deepest, depth(child));
+    return (j.is_structured() ? 1 : 0) + deepest;
   }
 
   ipc::Channel& channel_;
@@ -206,17 +219,26 @@ Status BrokerClient::serve(const DataHandler& handler, const std::atomic<bool>* 
     }
     JsonLimits limits;
     limits.max_bytes = kMaxDataRequest;
-    limits.max_depth = 8;
+    limits.max_depth = kDataRequestDepth;
     auto request = parse_json(message->payload, "data request", limits);
     Json reply;
     if (!request || !request->is_object()) {
       child_->kill();
       return make_error("the broker sent a malformed data request");
     }
-    auto answer = handler(*request);
+    // Whatever the request holds, the supervisor answers or refuses it; an exception in the
+    // handler (a request of the wrong shape) is a refusal, never the supervisor's end.
+    Result<Json> answer = make_error("the request could not be answered");
+    try {
+      answer = handler(*request);
+    } catch (const std::exception&) {
+      answer = make_error("malformed request");
+    }
     reply = answer ? std::move(answer).value() : Json{{"error", answer.error().message}};
-    if (auto st = child_->channel().send(wire(MessageType::kDataReply), message->request_id, reply.dump(-1, ' ', false, Json::error_handler_t::replace));
-        !st) {
+    std::string text = reply.dump(-1, ' ', false, Json::error_handler_t::replace);
+    if (text.size() > kMaxDataReply)
+      text = Json{{"error", "the answer is larger than " + std::to_string(kMaxDataReply >> 20) + " MiB; ask for less"}}.dump();
+    if (auto st = child_->channel().send(wire(MessageType::kDataReply), message->request_id, text); !st) {
       child_->kill();
       return make_error("cannot answer the broker: " + st.error().message);
     }

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/mman.h>
@@ -36,6 +37,9 @@ class RuleList {
   }
   void allow_if(const char* name, ArgCheck check, const char* reason) {
     rules_.push_back({name, SyscallRule::Kind::kAllow, 0, std::move(check), reason});
+  }
+  void allow_if_both(const char* name, ArgCheck check, ArgCheck also, const char* reason) {
+    rules_.push_back({name, SyscallRule::Kind::kAllow, 0, std::move(check), reason, std::move(also)});
   }
   void refuse(const char* name, int error, const char* reason) {
     rules_.push_back({name, SyscallRule::Kind::kErrno, error, std::nullopt, reason});
@@ -129,7 +133,8 @@ void add_broker(RuleList& r, const SeccompContext& c) {
   r.allow("sendmsg", "IPC to the supervisor; answers to clients (Asio)");
   r.allow("recvmsg", "IPC from the supervisor; client requests (Asio)");
   r.allow_if("getsockopt", arg_is(1, SOL_SOCKET, "level == SOL_SOCKET"), "check the listener (SO_ACCEPTCONN) and socket errors");
-  r.allow_if("setsockopt", arg_is(1, IPPROTO_TCP, "level == IPPROTO_TCP"), "TCP_NODELAY on client connections");
+  r.allow_if_both("setsockopt", arg_is(1, IPPROTO_TCP, "level == IPPROTO_TCP"), arg_is(2, TCP_NODELAY, "optname == TCP_NODELAY"),
+                  "TCP_NODELAY on client connections (no other option: TCP_ULP and the like stay out of reach)");
   r.allow("eventfd2", "the event loop's wake-up descriptor");
   r.allow("timerfd_create", "the event loop's timer descriptor");
   r.allow("accept4", "accept clients on the listening socket made before lockdown");
@@ -202,10 +207,15 @@ Status install_seccomp(Role role, const SeccompContext& context) {
     int nr = seccomp_syscall_resolve_name(rule.syscall.c_str());
     if (nr == __NR_SCMP_ERROR) return make_error("seccomp: unknown syscall " + rule.syscall);
     std::uint32_t action = rule.kind == SyscallRule::Kind::kAllow ? SCMP_ACT_ALLOW : SCMP_ACT_ERRNO(rule.error);
-    int rc = rule.check ? seccomp_rule_add(ctx.get(), action, nr, 1,
-                                           SCMP_CMP(rule.check->index, SCMP_CMP_MASKED_EQ, rule.check->mask,
-                                                    rule.check->value))
-                        : seccomp_rule_add(ctx.get(), action, nr, 0);
+    int rc = rule.also    ? seccomp_rule_add(ctx.get(), action, nr, 2,
+                                             SCMP_CMP(rule.check->index, SCMP_CMP_MASKED_EQ, rule.check->mask,
+                                                      rule.check->value),
+                                             SCMP_CMP(rule.also->index, SCMP_CMP_MASKED_EQ, rule.also->mask,
+                                                      rule.also->value))
+             : rule.check ? seccomp_rule_add(ctx.get(), action, nr, 1,
+                                             SCMP_CMP(rule.check->index, SCMP_CMP_MASKED_EQ, rule.check->mask,
+                                                      rule.check->value))
+                          : seccomp_rule_add(ctx.get(), action, nr, 0);
     // Only a relaxed build adds an unconditional allow next to a conditional one (EEXIST).
     if (rc < 0 && !(rc == -EEXIST && seccomp_relaxed())) return seccomp_error("rule for " + rule.syscall, rc);
   }
@@ -219,7 +229,7 @@ std::string describe_seccomp(Role role) {
   for (const SyscallRule& rule : seccomp_rules(role, context)) {
     std::string action = rule.kind == SyscallRule::Kind::kAllow ? "allow" : std::string("errno ") + strerrorname_np(rule.error);
     out += action + "  " + rule.syscall;
-    if (rule.check) out += " (" + rule.check->text + ")";
+    if (rule.check) out += " (" + rule.check->text + (rule.also ? ", " + rule.also->text : "") + ")";
     out += "  - " + rule.reason + "\n";
   }
   out += "default: kill the process (also for any other architecture or the x32 ABI)\n";

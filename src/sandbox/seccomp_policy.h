@@ -31,6 +31,7 @@ struct SyscallRule {
   int error = 0;  // errno for kErrno
   std::optional<ArgCheck> check;
   std::string reason;
+  std::optional<ArgCheck> also;  // a second condition, both must hold
 };
 
 struct SeccompContext {

@@ -132,7 +132,14 @@ TEST_CASE("cqda serve --stdio serves resources, prompts and completion, and logs
       R"({"jsonrpc":"2.0","id":10,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"thematic_summary"},"argument":{"name":"code_id","value":"work"}}})" "\n"
       R"({"jsonrpc":"2.0","id":11,"method":"completion/complete","params":{"ref":{"type":"ref/resource","uri":"cqda://documents/{id}"},"argument":{"name":"id","value":"interviews-"}}})" "\n"
       R"({"jsonrpc":"2.0","id":12,"method":"logging/setLevel","params":{"level":"warning"}})" "\n"
-      R"({"jsonrpc":"2.0","id":13,"method":"tools/call","params":{"name":"search_corpus","arguments":{"query":"night"}}})" "\n";
+      R"({"jsonrpc":"2.0","id":13,"method":"tools/call","params":{"name":"search_corpus","arguments":{"query":"night"}}})" "\n"
+      // Hostile arguments are refused without ending the server: RE2's any-byte escape (a
+      // match could end inside a character), nesting deeper than the supervisor accepts, an
+      // id whose first 200 bytes end inside a character.
+      R"({"jsonrpc":"2.0","id":14,"method":"tools/call","params":{"name":"search_corpus","arguments":{"query":"say \\C","regex":true}}})" "\n"
+      R"({"jsonrpc":"2.0","id":15,"method":"tools/call","params":{"name":"update_codebook","arguments":{"author":"me","change":{"op":"edit","code_id":"pay","fields":{"examples":[[[[[[[[[[[[[[[[[["x"]]]]]]]]]]]]]]]]]]}}}}})" "\n"
+      R"({"jsonrpc":"2.0","id":16,"method":"resources/read","params":{"uri":"cqda://documents/)" + std::string(199, 'a') + "\xc3\xa9" + R"("}})" "\n"
+      R"({"jsonrpc":"2.0","id":17,"method":"ping"})" "\n";
   test::write_text(tmp / "in.jsonl", lines);
   auto run = test::run_cqda({"serve", "--stdio", "--input", (examples / "corpus").string(), "--output", (tmp / "out").string(),
                              "--cache", (tmp / "cache").string(), "--policy", (examples / "policy.json").string(),
@@ -159,6 +166,10 @@ TEST_CASE("cqda serve --stdio serves resources, prompts and completion, and logs
   CHECK(r[11]["result"]["completion"]["values"].size() >= 4);
   CHECK(r[12]["result"] == Json::object());
   CHECK(r[13]["result"]["isError"] == false);
+  CHECK(r[14]["result"]["isError"] == true);
+  CHECK(r[15]["result"]["isError"] == true);
+  CHECK(r[16]["error"]["code"] == -32002);
+  CHECK(r[17]["result"] == Json::object());  // still serving
 
   // A document read as a resource is the anonymized text.
   std::string uri = resources[3]["uri"];
@@ -181,11 +192,11 @@ TEST_CASE("cqda serve --stdio serves resources, prompts and completion, and logs
     for (std::string line; std::getline(log, line);) {
       Json record = Json::parse(line);
       if (record["type"] != "mcp_tool_call") continue;
+      CHECK(line.find("night") == std::string::npos);
+      if (record["data"]["tool"] != "search_corpus" || record["data"]["is_error"] == true) continue;
       found = true;
-      CHECK(record["data"]["tool"] == "search_corpus");
       CHECK(record["data"]["arguments_sha256"].get<std::string>().size() == 64);
       CHECK(record["data"]["bytes"].get<int>() > 100);
-      CHECK(line.find("night") == std::string::npos);
     }
   }
   CHECK(found);
