@@ -98,8 +98,10 @@ Reply PromptRegistry::get(const Json& params) const {
   auto rendered = prompt->render(arguments);
   if (!rendered) return invalid_params(rendered.error().message);
   Json messages = Json::array();
-  for (const auto& m : rendered->messages)
-    messages.push_back({{"role", m.role}, {"content", {{"type", "text"}, {"text", m.text}}}});
+  for (const auto& m : rendered->messages) {
+    Json content = m.content.is_null() ? Json{{"type", "text"}, {"text", m.text}} : m.content;
+    messages.push_back({{"role", m.role}, {"content", std::move(content)}});
+  }
   Json result = {{"messages", std::move(messages)}};
   if (!rendered->description.empty()) result["description"] = rendered->description;
   return result;

@@ -29,6 +29,9 @@ struct PromptArgument {
 struct PromptMessage {
   std::string role;  // "user" or "assistant"
   std::string text;
+  // An MCP content block (image, audio or embedded resource) sent instead of the text when
+  // not null. The server makes it; it is not checked against a schema.
+  Json content;
 };
 
 struct PromptResult {

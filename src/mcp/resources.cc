@@ -111,7 +111,12 @@ Reply ResourceRegistry::read(const Json& params) const {
   if (!*contents)
     return RpcError{static_cast<ErrorCode>(kResourceNotFound), "resource not found", Json{{"uri", *uri}}};
   const ResourceText& text = **contents;
-  Json entry = {{"uri", text.uri}, {"text", text.text}};
+  Json entry = {{"uri", text.uri}};
+  if (text.blob.empty()) {
+    entry["text"] = text.text;
+  } else {
+    entry["blob"] = text.blob;
+  }
   if (!text.mime_type.empty()) entry["mimeType"] = text.mime_type;
   return Json{{"contents", Json::array({std::move(entry)})}};
 }

@@ -42,6 +42,7 @@ struct ResourceText {
   std::string uri;
   std::string mime_type;
   std::string text;
+  std::string blob;  // base64 of binary contents, sent as "blob" instead of text when not empty
 };
 
 struct ResourceProvider {

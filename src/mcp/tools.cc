@@ -95,7 +95,9 @@ Reply ToolRegistry::call(const Json& params, RequestContext& context) const {
                           std::move(data));
   }
   ToolOutcome outcome = entry.tool.handler(arguments, context);
-  Json result = {{"content", Json::array({{{"type", "text"}, {"text", outcome.text}}})}, {"isError", outcome.is_error}};
+  Json content = Json::array({{{"type", "text"}, {"text", outcome.text}}});
+  for (auto& block : outcome.content) content.push_back(std::move(block));
+  Json result = {{"content", std::move(content)}, {"isError", outcome.is_error}};
   if (!outcome.is_error && entry.output) {
     // A result that breaks the tool's own output schema is a server bug: never sent as data.
     if (!outcome.structured.is_object() || !entry.output->validate(outcome.structured).empty())

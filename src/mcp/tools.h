@@ -33,6 +33,9 @@ struct ToolOutcome {
   Json structured;   // an object; null for a tool without an output schema
   std::string text;  // what a client without structured-content support shows
   bool is_error = false;
+  // Further MCP content blocks (image, audio, resource, resource_link), sent after the text
+  // block in this order. The server makes them; they are not checked against a schema.
+  std::vector<Json> content;
 
   static ToolOutcome failure(std::string reason) { return {nullptr, std::move(reason), true}; }
 };
