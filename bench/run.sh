@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The benchmark entry point (`make bench`). Builds cqda and anonymize_bench (RelWithDebInfo) in
 # build-bench/, generates the corpus into bench/work/, runs cqda's anonymizer, the JavaScript
-# PII libraries and the whole offline `cqda run` on it, and prints a Markdown report.
-# Results: bench/results/*.json and bench/results/latest.json (both git-ignored).
+# PII libraries and the whole offline `cqda run` on it, and prints a Markdown report; then
+# bench/mcp_http.sh measures `cqda serve` over HTTPS against the MCP TypeScript SDK.
+# Results: bench/results/*.json, bench/results/latest.json and bench/results/mcp_http.md
+# (all git-ignored).
 #
 # Settings (environment):
 #   BENCH_MB=50           corpus size in MiB (the generator's --megabytes)
@@ -11,6 +13,7 @@
 #   BENCH_REDACT_PII_MB=10     redact-pii runs on the first files up to this many MB
 #   BENCH_OPENREDACTION_MB=1   OpenRedaction runs on the first files up to this many MB
 #   BENCH_SKIP_JS=1       skip the JavaScript libraries
+#   BENCH_SKIP_MCP_HTTP=1 skip bench/mcp_http.sh (its own settings: see that file)
 #   BENCH_JOBS=2          ninja parallelism
 #
 # The JavaScript libraries are far slower than cqda, so they run on a deterministic prefix of
@@ -121,3 +124,9 @@ bash bench/pipeline_bench.sh --cqda "$build/cqda" --input "$work/corpus" \
 # ---- report --------------------------------------------------------------------------------
 step "report (also in bench/results/latest.json)"
 python3 bench/report.py --results "$results" --machine "$results/machine.json"
+
+# ---- MCP over HTTP -------------------------------------------------------------------------
+if [[ "${BENCH_SKIP_MCP_HTTP:-0}" != "1" ]]; then
+  step "MCP over HTTP: cqda serve against the MCP TypeScript SDK (bench/mcp_http.sh)"
+  bash bench/mcp_http.sh
+fi

@@ -190,6 +190,10 @@ int main(int argc, char** argv) {
                         "File holding the bearer token clients must send (default: /run/secrets/mcp_token, else one is "
                         "generated and printed once)")
       ->excludes(stdio_flag);
+  serve_cmd->add_option("--rate-limit", serve_options.rate_limit,
+                        "Requests per second one HTTP session may make on average, twice that at once (default 50; 429 beyond)")
+      ->check(CLI::Range(1.0, 1000000.0))
+      ->excludes(stdio_flag);
   serve_cmd->add_option("--allowed-host", serve_options.allowed_hosts,
                         "Another name clients use for this server in Host and Origin (repeatable)")
       ->excludes(stdio_flag);

@@ -106,6 +106,8 @@ Result<HttpPlan> plan_http(const ServeOptions& o) {
     plan.token_generated = true;
   }
   for (const auto& host : o.allowed_hosts) plan.options.allowed_hosts.push_back(host);
+  plan.options.limits.requests_per_second = o.rate_limit;
+  plan.options.limits.burst = 2 * o.rate_limit;
   return plan;
 }
 

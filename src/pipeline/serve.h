@@ -18,6 +18,7 @@ struct ServeOptions : ProjectOptions {
   bool plain_http = false;                          // HTTP without TLS: loopback only
   std::optional<std::filesystem::path> token_file;  // else /run/secrets/mcp_token, else generated
   std::vector<std::string> allowed_hosts;           // names clients use besides localhost/127.0.0.1/[::1]
+  double rate_limit = 50;                           // requests per second per session (burst: twice that)
 };
 
 // Returns an ExitCode; logs go to `err`, never to stdout (which belongs to MCP).
