@@ -137,6 +137,10 @@ Result<Connection> connect_allowed(const policy::EgressPolicy& egress, std::stri
     if (!address)
       return make_error(url->host + " resolves to an unusable address: " + address.error().message);
     AddressClass cls = classify(*address);
+    // Plain HTTP crosses no network it does not own: loopback or a private network only.
+    if (url->scheme == "http" && cls == AddressClass::kPublic)
+      return make_error(url->host + " resolves to " + address->ip_text() +
+                        " (public): plain http is refused to a public address; use https");
     if (!address_allowed(cls, **endpoint)) {
       return make_error(url->host + " resolves to " + address->ip_text() + " (" +
                         std::string(address_class_name(cls)) + "): refused by the egress policy");

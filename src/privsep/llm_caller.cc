@@ -1,5 +1,7 @@
 #include "privsep/llm_caller.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "llm/transport.h"
 #include "sandbox/lockdown.h"
 
 namespace cqda::privsep {
@@ -16,47 +19,9 @@ namespace {
 
 constexpr int kConnectTimeoutMs = 10000;
 
-// Writes all of `data` to the connected socket before `deadline`.
-Status send_all(int fd, std::string_view data, std::chrono::steady_clock::time_point deadline) {
-  while (!data.empty()) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    pollfd p{fd, POLLOUT, 0};
-    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) == 0) return make_error("sending the request timed out");
-    // MSG_NOSIGNAL: a peer that closed early is an error to report, not a SIGPIPE.
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      return make_error(std::string("sending the request: ") + std::strerror(errno));
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return Status::success();
-}
-
-// Reads until the peer closes, at most `max` bytes, before `deadline`.
-Result<std::string> receive_all(int fd, std::size_t max, std::chrono::steady_clock::time_point deadline) {
-  std::string out;
-  char buffer[16384];
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    pollfd p{fd, POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) == 0)
-      return make_error("the response timed out");
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      return make_error(std::string("reading the response: ") + std::strerror(errno));
-    }
-    if (n == 0) return out;
-    if (out.size() + static_cast<std::size_t>(n) > max)
-      return make_error("the response is larger than " + std::to_string(max) + " bytes");
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-}
-
 class LlmCallerService {
  public:
-  explicit LlmCallerService(ipc::Channel& channel) : channel_(channel) {}
+  LlmCallerService(ipc::Channel& channel, const llm::ClientTls* tls) : channel_(channel), tls_(tls) {}
 
   int run() {
     for (;;) {
@@ -91,33 +56,50 @@ class LlmCallerService {
     LlmResponse response;
     if (answer->type == wire(MessageType::kConnectRefused)) {
       response.error = answer->payload;
+      response.connection_refused = true;
       return response;
     }
     if (answer->type != wire(MessageType::kConnected) || !answer->fd.valid()) return make_error("protocol");
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(request.timeout_ms);
-    if (auto st = send_all(answer->fd.get(), request.request, deadline); !st) {
-      response.error = st.error().message;
+    // The URL was checked by the supervisor, which connected to it; here it only says how
+    // to speak (TLS or not) and which name the certificate must carry.
+    auto url = egress::parse_url(request.url);
+    if (!url) {
+      response.error = url.error().message;
       return response;
     }
-    response.bytes_sent = request.request.size();
-    auto body = receive_all(answer->fd.get(), request.max_response_bytes, deadline);
-    if (!body) {
-      response.error = body.error().message;
+    llm::Exchange exchange;
+    exchange.host = url->host;
+    exchange.tls = url->scheme == "https";
+    exchange.request = request.request;
+    exchange.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(request.timeout_ms);
+    exchange.max_body_bytes = request.max_response_bytes;
+    llm::ExchangeStats stats;
+    auto reply = llm::exchange_over(answer->fd.get(), tls_, exchange, stats);
+    response.bytes_sent = stats.bytes_sent;
+    response.certificate_refused = stats.certificate_refused;
+    if (!reply) {
+      response.error = reply.error().message;
       return response;
     }
     response.ok = true;
-    response.response = std::move(body).value();
+    response.status = reply->status;
+    response.retry_after = std::move(reply->retry_after);
+    response.location = std::move(reply->location);
+    response.response = std::move(reply->body);
     return response;
   }
 
   ipc::Channel& channel_;
+  const llm::ClientTls* tls_;
   std::uint32_t next_id_ = 1;
 };
 
 }  // namespace
 
-int llm_caller_main(UniqueFd channel_fd, const std::function<void()>& drop_secrets) {
+int llm_caller_main(UniqueFd channel_fd, const llm::ClientTls* tls, const std::function<void()>& drop_secrets) {
   if (drop_secrets) drop_secrets();
+  // A peer that closes while a request is written gives EPIPE, not a fatal SIGPIPE.
+  ::signal(SIGPIPE, SIG_IGN);
   sandbox::LockdownSpec spec;
   spec.role = sandbox::Role::kLlmCaller;
   spec.channel_fd = channel_fd.get();
@@ -127,14 +109,16 @@ int llm_caller_main(UniqueFd channel_fd, const std::function<void()>& drop_secre
   spec.max_open_files = 32;
   auto locked = lock_down_and_report(spec, std::move(channel_fd), supervisor_to_llm_caller());
   if (!locked.channel) return locked.exit_status;
-  return LlmCallerService(*locked.channel).run();
+  return LlmCallerService(*locked.channel, tls).run();
 }
 
 Result<std::unique_ptr<LlmCallerClient>> LlmCallerClient::start(const policy::EgressPolicy& egress,
                                                                 egress::Resolver resolver,
+                                                                std::shared_ptr<const llm::ClientTls> tls,
                                                                 const std::function<void()>& drop_secrets) {
-  auto child = ChildProcess::spawn("llm-caller", llm_caller_to_supervisor(),
-                                   [&drop_secrets](UniqueFd fd) { return llm_caller_main(std::move(fd), drop_secrets); });
+  auto child = ChildProcess::spawn("llm-caller", llm_caller_to_supervisor(), [&](UniqueFd fd) {
+    return llm_caller_main(std::move(fd), tls.get(), drop_secrets);
+  });
   if (!child) return child.error();
   return adopt(std::move(child).value(), egress, std::move(resolver));
 }
@@ -159,6 +143,10 @@ Status LlmCallerClient::serve_connect(const ipc::Message& message) {
   Status sent;
   if (connection) {
     decision.address = connection->address.text();
+    // The caller waits with poll and may not change descriptor flags itself.
+    int flags = ::fcntl(connection->fd.get(), F_GETFL);
+    if (flags < 0 || ::fcntl(connection->fd.get(), F_SETFL, flags | O_NONBLOCK) != 0)
+      return fail("cannot make the egress socket non-blocking");
     sent = child_->channel().send(wire(MessageType::kConnected), message.request_id, "", connection->fd.get());
   } else {
     decision.reason = connection.error().message;

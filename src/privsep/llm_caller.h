@@ -2,8 +2,9 @@
 // connect nowhere and resolve no name. For each request it asks the supervisor to connect
 // (kConnect with the URL); the supervisor checks the egress allow-list, resolves, refuses
 // forbidden addresses, connects and hands over the socket (kConnected, fd attached) or says
-// why not (kConnectRefused). Its HTTP client lands with the LLM backends; here it sends the
-// request bytes it was given and returns what comes back, bounded in size and time.
+// why not (kConnectRefused). It then speaks HTTP/1.1 over that socket — TLS with the chain
+// and host name verified against trust anchors loaded before lockdown — sends the request
+// bytes it was given and parses the response, bounded in size and time (llm/transport.h).
 #pragma once
 
 #include <sys/types.h>
@@ -16,6 +17,7 @@
 
 #include "common/result.h"
 #include "egress/egress.h"
+#include "llm/transport.h"
 #include "policy/policy.h"
 #include "privsep/child.h"
 #include "privsep/protocol.h"
@@ -32,9 +34,11 @@ struct EgressDecision {
 
 class LlmCallerClient {
  public:
-  // `egress` must outlive the client. `drop_secrets` runs in the child before lockdown.
+  // `egress` must outlive the client. `tls` (may be null: then https fails) is used by the
+  // child, which inherits it at fork. `drop_secrets` runs in the child before lockdown.
   static Result<std::unique_ptr<LlmCallerClient>> start(const policy::EgressPolicy& egress,
                                                         egress::Resolver resolver,
+                                                        std::shared_ptr<const llm::ClientTls> tls = nullptr,
                                                         const std::function<void()>& drop_secrets = {});
 
   // Takes over a started child that speaks the caller's protocol (tests).
@@ -68,6 +72,6 @@ class LlmCallerClient {
   std::uint32_t next_id_ = 1;
 };
 
-int llm_caller_main(UniqueFd channel_fd, const std::function<void()>& drop_secrets);
+int llm_caller_main(UniqueFd channel_fd, const llm::ClientTls* tls, const std::function<void()>& drop_secrets);
 
 }  // namespace cqda::privsep

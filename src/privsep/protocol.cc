@@ -224,16 +224,29 @@ Result<LlmRequest> decode_llm_request(std::string_view payload) {
 }
 
 std::string encode_llm_response(const LlmResponse& r) {
-  return WireWriter().u8(r.ok ? 1 : 0).str(r.error).str(r.response).u64(r.bytes_sent).take();
+  return WireWriter()
+      .u8(r.ok ? 1 : 0)
+      .str(r.error)
+      .u32(r.status)
+      .str(r.retry_after)
+      .str(r.location)
+      .str(r.response)
+      .u64(r.bytes_sent)
+      .u8(r.connection_refused ? 1 : 0)
+      .u8(r.certificate_refused ? 1 : 0)
+      .take();
 }
 
 Result<LlmResponse> decode_llm_response(std::string_view payload) {
   WireReader in(payload);
   LlmResponse r;
-  std::uint8_t ok = 0;
-  in.u8(ok) && in.str(r.error) && in.str(r.response) && in.u64(r.bytes_sent);
-  if (ok > 1) return make_error("llm response: invalid flag");
+  std::uint8_t ok = 0, refused = 0, certificate = 0;
+  in.u8(ok) && in.str(r.error) && in.u32(r.status) && in.str(r.retry_after) && in.str(r.location) &&
+      in.str(r.response) && in.u64(r.bytes_sent) && in.u8(refused) && in.u8(certificate);
+  if (ok > 1 || refused > 1 || certificate > 1) return make_error("llm response: invalid flag");
   r.ok = ok == 1;
+  r.connection_refused = refused == 1;
+  r.certificate_refused = certificate == 1;
   if (auto st = in.finish("llm response"); !st) return st.error();
   return r;
 }

@@ -128,11 +128,18 @@ struct LlmRequest {
 std::string encode_llm_request(const LlmRequest& request);
 Result<LlmRequest> decode_llm_request(std::string_view payload);
 
+// What came back: an HTTP response parsed by the caller (`ok`), or why there is none (the
+// connection was refused, failed, timed out or the response was malformed).
 struct LlmResponse {
   bool ok = false;
-  std::string error;     // when !ok
-  std::string response;  // the bytes received (bounded)
-  std::uint64_t bytes_sent = 0;
+  std::string error;        // when !ok
+  std::uint32_t status = 0;  // HTTP status
+  std::string retry_after;  // Retry-After header, verbatim
+  std::string location;     // Location header (redirects are never followed)
+  std::string response;     // the body (bounded by max_response_bytes)
+  std::uint64_t bytes_sent = 0;  // request bytes written to the connection
+  bool connection_refused = false;  // the supervisor refused the connection (egress policy)
+  bool certificate_refused = false;  // TLS: the server's chain or name did not verify
 };
 std::string encode_llm_response(const LlmResponse& response);
 Result<LlmResponse> decode_llm_response(std::string_view payload);

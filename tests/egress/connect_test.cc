@@ -192,6 +192,22 @@ TEST_CASE("a mixed public and private answer is refused as a whole", "[egress][c
   CHECK(listener.untouched());
 }
 
+TEST_CASE("plain http never goes to a public address, even for an allow_private endpoint", "[egress][connect]") {
+  Listener listener;
+  auto egress = egress_with("[" + endpoint_json("ollama", "http", "ollama.example", listener.port(), true) + "]");
+  const std::string url = "http://ollama.example:" + std::to_string(listener.port()) + "/api/chat";
+  FakeResolver public_answer{{ip("93.184.216.34")}};
+  CHECK(refusal(egress, url, public_answer.resolver()) ==
+        "ollama.example resolves to 93.184.216.34 (public): plain http is refused to a public address; use https");
+  FakeResolver mixed{{ip("10.0.0.7"), ip("2606:4700:4700::1111")}};
+  CHECK_THAT(refusal(egress, url, mixed.resolver()), Catch::Contains("(public): plain http is refused"));
+  CHECK(listener.untouched());
+  // The same endpoint on a private network address is fine (it is connected to the
+  // listener on loopback here).
+  FakeResolver loopback{{ip("127.0.0.1")}};
+  CHECK(egress::connect_allowed(egress, url, loopback.resolver(), 2000ms).ok());
+}
+
 TEST_CASE("resolver failures and empty answers are refused", "[egress][connect]") {
   auto egress = egress_with("[" + endpoint_json("llm", "https", "llm.example", 443, false) + "]");
   FakeResolver empty{{}};

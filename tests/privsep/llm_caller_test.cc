@@ -106,8 +106,8 @@ TEST_CASE("the llm caller runs locked down and reaches an allow-listed stub thro
   REQUIRE(response);
   INFO(response->error);
   REQUIRE(response->ok);
-  CHECK(response->response.find("200 OK") != std::string::npos);
-  CHECK(response->response.find("{\"stub\":\"hello\"}") != std::string::npos);
+  CHECK(response->status == 200);
+  CHECK(response->response == "{\"stub\":\"hello\"}\n");
   CHECK(response->bytes_sent == request_text().size());
   CHECK(stub.received() == request_text());
   REQUIRE((*caller)->decisions().size() == 1);
