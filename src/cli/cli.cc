@@ -28,6 +28,8 @@ constexpr const char* kExitCodes =
     "  2   usage error, or an invalid policy, codebook, roster or case file (every violation is listed)\n"
     "  3   run completed, but some input files could not be processed (listed in the summary)\n"
     "  4   outputs could not be written or failed validation (nothing partial was written)\n"
+    "  5   run: coding with the model stopped early (token budget, endpoint failures, credentials); the outputs\n"
+    "      hold the codings made so far and the report says why; run again to resume\n"
     "  70  internal error, or a sandboxed process died (the cause is printed and in the run log)\n";
 
 int policy_check(const std::string& file) {
@@ -166,6 +168,35 @@ int main(int argc, char** argv) {
   run->add_option("--file", run_options.files,
                   "Process only this file, relative to the input folder (repeatable); paths that escape the folder are refused");
   run->add_flag("--no-progress", no_progress, "Do not draw progress on the terminal");
+  std::string llm_backend, llm_ca_file;
+  run->add_option("--llm-backend", llm_backend, "Coder: offline (rules; default), openai (and compatible servers) or ollama; "
+                                                 "else LLM_BACKEND")
+      ->check(CLI::IsMember({"offline", "openai", "ollama"}));
+  run->add_option("--llm-base-url", run_options.llm.base_url,
+                  "Endpoint base URL, e.g. https://api.openai.com/v1 or http://ollama:11434 (else LLM_BASE_URL); it must "
+                  "be on the policy's egress allow-list");
+  run->add_option("--llm-model", run_options.llm.model, "Model name (else LLM_MODEL)");
+  run->add_option("--llm-ca-file", llm_ca_file, "Extra CA certificates (PEM) to trust for the endpoint; SSL_CERT_FILE also works")
+      ->check(CLI::ExistingFile);
+  run->add_option("--llm-in-flight", run_options.llm.in_flight, "Requests at once (default 4)")->check(CLI::Range(1, 32));
+  run->add_option("--llm-batch-segments", run_options.llm.batch_segments, "Segments per request at most (default 20)")
+      ->check(CLI::Range(1, 200));
+  run->add_option("--llm-batch-chars", run_options.llm.batch_characters,
+                  "Characters of segment text per request at most (default 12000)")
+      ->check(CLI::Range(200, 1000000));
+  run->add_option("--llm-timeout", run_options.llm.timeout_ms, "Milliseconds per request (default 120000)")
+      ->check(CLI::Range(100, 3600000));
+  run->add_option("--llm-max-attempts", run_options.llm.max_attempts,
+                  "Attempts per request on 429, 5xx, timeouts and dropped connections (default 5)")
+      ->check(CLI::Range(1, 20));
+  run->add_option("--llm-backoff", run_options.llm.backoff_ms, "First retry delay in ms, doubled each time, with jitter (default 1000)")
+      ->check(CLI::Range(1, 600000));
+  run->add_option("--llm-temperature", run_options.llm.temperature, "Sampling temperature (default 0)")->check(CLI::Range(0.0, 2.0));
+  bool no_structured = false;
+  run->add_flag("--llm-no-structured-outputs", no_structured,
+                "Do not ask for a JSON Schema response format (for endpoints that reject it); answers are still validated");
+  run->add_flag("--dry-run", run_options.dry_run,
+                "Write the exact requests the model would get to OUTPUT/llm-preview/<run>/ and send nothing");
 
   pipeline::ServeOptions serve_options;
   std::string serve_roster, serve_signing_key, serve_vault_key, serve_tls_cert, serve_tls_key, serve_token_file;
@@ -250,6 +281,12 @@ int main(int argc, char** argv) {
       if (!signing_key.empty()) run_options.signing_key = signing_key;
       if (!vault_key.empty()) run_options.vault_key = vault_key;
       run_options.progress = !no_progress && ::isatty(STDERR_FILENO);
+      if (!llm_backend.empty()) {
+        run_options.llm.backend = *llm::backend_from_name(llm_backend);
+        run_options.llm_backend_from_flag = true;
+      }
+      if (!llm_ca_file.empty()) run_options.llm.ca_file = llm_ca_file;
+      run_options.llm.structured_outputs = !no_structured;
       return pipeline::run(run_options, stdout, stderr);
     }
     if (*serve_cmd) {

@@ -275,6 +275,11 @@ std::string render_report(const ExportInput& in) {
       << "- Codebook: version " << in.codebook->version << ", sha256 `" << in.codebook->sha256 << "`\n"
       << "- Policy: sha256 `" << in.policy->sha256 << "`\n\n";
   render_overview(out, in);
+  if (!in.coding_notes.empty()) {
+    out << "## Coding\n\n";
+    for (const auto& note : in.coding_notes) out << "- " << md::escape_inline(note) << "\n";
+    out << "\n";
+  }
   render_anonymization(out, in);
   render_codebook(out, *in.codebook);
   render_frequencies(out, in);

@@ -40,6 +40,9 @@ struct ExportInput {
   std::vector<SkippedInput> skipped;                    // inputs that failed (with reasons)
   std::vector<SkippedInput> refused;                    // inputs the path policy refused
   CaseAttributes cases;
+  // How the codings were made, one plain-text line each for the report's "Coding" section
+  // (the coder, rejected quotes, why a model run stopped early); empty: no section.
+  std::vector<std::string> coding_notes;
   std::string run_id;
   std::string generated_at;  // RFC 3339 UTC
   std::string tool_version;

@@ -34,6 +34,7 @@ class Collector {
       corpus_.cases[r.path] = it->second;
     for (const auto& [type, n] : r.anonymization_counts) corpus_.anonymization_counts[type] += n;
     corpus_.bytes += r.raw_bytes;
+    if (r.text_kind == privsep::TextKind::kRaw) corpus_.raw_documents.insert(d.id);
     if (!coder_) {
       corpus_.documents.push_back(std::move(*r.document));
       return Status::success();

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,7 @@ struct Stages {
 // Everything the document stage produces.
 struct Corpus {
   std::vector<Document> documents;
+  std::set<std::string> raw_documents;  // ids of documents the reader did not anonymize
   std::vector<coder::Coding> codings;  // quotes verified
   std::size_t rejected_quotes = 0;
   std::vector<exporter::SkippedInput> skipped;  // skipped or denied, with the reason

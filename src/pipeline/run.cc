@@ -15,7 +15,11 @@
 #include "pipeline/collect.h"
 #include "pipeline/config.h"
 #include "pipeline/exit_codes.h"
+#include "pipeline/llm_coding.h"
 #include "pipeline/reader_session.h"
+#include "egress/egress.h"
+#include "llm/transport.h"
+#include "privsep/llm_caller.h"
 #include "privsep/reader.h"
 #include "policy/policy.h"
 #include "runlog/record.h"
@@ -51,6 +55,20 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   if (!config_result) return fail(kExitUsage, config_result.error().message);
   Config& config = *config_result;
   if (auto folders = check_folders(o)) return fail(folders->exit_code, folders->message);
+  // The coder. A model endpoint must pass the egress checks that need no document now,
+  // before anything is read; its trust anchors are loaded while files can still be opened.
+  llm::Settings llm_settings = o.llm;
+  if (auto st = llm::complete_settings(llm_settings, o.llm_backend_from_flag, "/run/secrets/openai_api_key"); !st)
+    return fail(kExitUsage, st.error().message);
+  const bool use_llm = llm_settings.backend != llm::Backend::kOffline;
+  if (o.dry_run && !use_llm) return fail(kExitUsage, "--dry-run previews what a model would get: choose --llm-backend openai or ollama");
+  std::shared_ptr<llm::ClientTls> client_tls;
+  if (use_llm) {
+    if (auto st = check_llm_egress(config.policy, llm_settings); !st) return fail(kExitUsage, st.error().message);
+    auto tls = llm::ClientTls::create(llm_settings.ca_file);
+    if (!tls) return fail(kExitUsage, tls.error().message);
+    client_tls = std::move(tls).value();
+  }
 
   // 2. The run log: every later step is recorded, failures included.
   const std::string run_id = runlog::new_run_id(std::chrono::system_clock::now());
@@ -76,13 +94,36 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   if (!record("run_start", {{"tool", "cqda"},
                             {"tool_version", tool_version()},
                             {"command", "run"},
-                            {"backend", "offline"},
+                            {"backend", llm::backend_name(llm_settings.backend)},
+                            {"model", use_llm ? Json(llm_settings.model) : Json(nullptr)},
+                            {"endpoint", use_llm ? Json(llm_settings.endpoint_url()) : Json(nullptr)},
+                            {"dry_run", o.dry_run},
                             {"policy_sha256", config.policy.sha256},
                             {"codebook_sha256", config.codebook.sha256},
                             {"codebook_version", config.codebook.version},
                             {"roster_sha256", config.roster_sha256},
                             {"signed", config.signing_key.has_value()}}))
     return kExitOutput;
+
+  // The LLM callers, forked now: before the vault is opened (they never hold the map that
+  // re-identifies) and while the supervisor has no threads. Each drops the signing key, the
+  // roster and the case attributes before it locks down.
+  std::vector<std::unique_ptr<privsep::LlmCallerClient>> callers;
+  if (use_llm && !o.dry_run) {
+    for (unsigned i = 0; i < llm_settings.in_flight; ++i) {
+      auto caller = privsep::LlmCallerClient::start(config.policy.egress, egress::system_resolver(), client_tls, [&config] {
+        config.signing_key.reset();
+        config.roster = anonymize::Roster{};
+        config.cases.clear();
+      });
+      if (!caller) return finish(fail(kExitInternal, "cannot start the llm-caller: " + caller.error().message), "llm-caller");
+      if (i == 0 && !record("sandbox", {{"process", "llm-caller"}, {"pid", (*caller)->pid()},
+                                        {"processes", llm_settings.in_flight}, {"lockdown", (*caller)->lockdown_report()},
+                                        {"trust_anchors", client_tls->anchors()}}))
+        return finish(kExitOutput, "run log");
+      callers.push_back(std::move(caller).value());
+    }
+  }
 
   // 3. The pseudonym vault and the anonymizer. The reader process inherits both at fork
   //    and hands the vault back sealed; case attributes (configuration the supervisor read
@@ -124,8 +165,11 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   collect.window = 2 * threads + 2;
   collect.progress = o.progress;
   collect.cases_by_path_sha256 = std::move(cases_by_path_sha256);
+  // Text for a model is anonymized under the llm destination's rules; the exports then carry
+  // that same text (anonymized when either destination asks for it).
+  if (use_llm && anon_policy.apply_to.count(policy::Destination::kLlm)) collect.destination = policy::Destination::kLlm;
   Stages stages;
-  auto collected = collect_documents(**reader, &*coder, collect, record, stages);
+  auto collected = collect_documents(**reader, use_llm ? nullptr : &*coder, collect, record, stages);
   if (!collected) return reader_failed(collected.error());
   Corpus& corpus = *collected;
   record("anonymization", {{"applied", anonymize_exports}, {"counts", counts_json(corpus.anonymization_counts)}});
@@ -136,8 +180,47 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   if (!reader_vault) return reader_failed(reader_vault.error());
   if (auto st = reader_vault->save(); !st)
     return finish(fail(kExitOutput, "cannot save the pseudonym vault: " + st.error().message), "vault save");
-  record("coding", {{"coder", coder::kOfflineCoderName}, {"codings", corpus.codings.size()},
-                    {"rejected_quotes", corpus.rejected_quotes}, {"codebook_version", config.codebook.version}});
+  std::vector<std::string> coding_notes;
+  std::string stopped;
+  if (use_llm) {
+    LlmCodingOptions llm_options;
+    llm_options.policy = &config.policy;
+    llm_options.codebook = &config.codebook;
+    llm_options.settings = &llm_settings;
+    llm_options.cache_folder = o.cache / "llm";
+    llm_options.preview_folder = o.output / "llm-preview" / run_id;
+    llm_options.dry_run = o.dry_run;
+    std::vector<std::unique_ptr<privsep::LlmCallerClient>> no_callers;
+    if (o.dry_run) no_callers.push_back(nullptr);  // a dry run sends nothing: no process is needed
+    const auto code_start = std::chrono::steady_clock::now();
+    auto coded = code_with_llm(corpus.documents, corpus.raw_documents, o.dry_run ? no_callers : callers, llm_options, record);
+    stages.code = std::chrono::steady_clock::now() - code_start;
+    for (auto& caller : callers)
+      if (auto st = caller->finish(); !st) record("process_failed", {{"process", "llm-caller"}, {"error", st.error().message}});
+    if (!coded) {
+      record("llm_refused", {{"error", coded.error().message}});
+      return finish(fail(kExitUsage, coded.error().message), "llm refused");
+    }
+    record("llm_coding", coded->summary());
+    if (o.dry_run) {
+      std::fprintf(out, "cqda run %s (dry run): %zu documents, %zu requests written to %s, nothing sent\n", run_id.c_str(),
+                   corpus.documents.size(), coded->previews, llm_options.preview_folder.c_str());
+      if (coded->cache_hits)
+        std::fprintf(out, "  %zu more batches would be answered from the cache\n", coded->cache_hits);
+      return finish(kExitOk, "dry run");
+    }
+    corpus.codings = std::move(coded->codings);
+    corpus.rejected_quotes = coded->rejected_quotes;
+    coding_notes = coded->report_lines(llm_settings);
+    stopped = coded->stopped;
+    if (stopped.empty() && coded->batches_failed)
+      stopped = std::to_string(coded->batches_failed) + " of " + std::to_string(coded->batches) +
+                " batches got no usable answer (invalid JSON or schema after retries; see llm_batch_failed in the run log)";
+  }
+  record("coding", {{"coder", use_llm ? llm_settings.coder_name() : std::string(coder::kOfflineCoderName)},
+                    {"codings", corpus.codings.size()},
+                    {"rejected_quotes", corpus.rejected_quotes},
+                    {"codebook_version", config.codebook.version}});
 
   // 7. Export atomically, then record each file's hash.
   exporter::ExportInput input;
@@ -145,7 +228,8 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   input.codebook = &config.codebook;
   input.documents = &corpus.documents;
   input.codings = &corpus.codings;
-  input.anonymized = anonymize_exports;
+  input.anonymized = use_llm ? corpus.raw_documents.empty() : anonymize_exports;
+  input.coding_notes = std::move(coding_notes);
   input.anonymization_counts = corpus.anonymization_counts;
   input.skipped = corpus.skipped;
   input.refused = corpus.refused;
@@ -161,10 +245,10 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
     return finish(fail(kExitOutput, exported.error().message), "export failed");
   }
   for (const auto& f : *exported) record("export", {{"path", f.path}, {"bytes", f.bytes}, {"sha256", f.sha256}});
-  if (!anonymize_exports) record("raw_text_exported", {{"files", exported->size()}});
+  if (!input.anonymized) record("raw_text_exported", {{"files", exported->size()}});
 
   // 8. Summary.
-  int code = corpus.skipped.empty() ? kExitOk : kExitInputsSkipped;
+  int code = !stopped.empty() ? kExitCodingIncomplete : corpus.skipped.empty() ? kExitOk : kExitInputsSkipped;
   double seconds = corpus.seconds;
   const fs::path report = o.output / "report.md";
   std::fprintf(out, "cqda run %s: %zu documents (%.1f MB) in %.2f s, %zu codings",
@@ -177,13 +261,16 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   for (const auto& s : corpus.skipped) std::fprintf(out, "  skipped %s\n", s.reason.c_str());
   if (corpus.rejected_quotes)
     std::fprintf(out, "  %zu codings rejected: quote not found verbatim in the text\n", corpus.rejected_quotes);
+  if (!stopped.empty())
+    std::fprintf(out, "  coding stopped early (exit code %d): %s\n  the codings made so far are in the outputs; run again to resume\n",
+                 kExitCodingIncomplete, stopped.c_str());
   std::fprintf(out, "  report:  %s\n  run log: %s (%s)\n", report.c_str(), log_path.c_str(),
                config.signing_key ? "signed" : "unsigned: pass --signing-key to sign it");
   if (!corpus.skipped.empty())
     std::fprintf(out, "  %zu input files could not be processed (exit code %d); fix or remove them and run again\n",
                  corpus.skipped.size(), kExitInputsSkipped);
   record("timing", {{"seconds", stages.to_json()}, {"input_bytes", corpus.bytes}});
-  return finish(code, code == kExitOk ? "ok" : "inputs skipped");
+  return finish(code, code == kExitOk ? "ok" : code == kExitCodingIncomplete ? "coding incomplete" : "inputs skipped");
 }
 
 }  // namespace cqda::pipeline

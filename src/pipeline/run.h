@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "llm/settings.h"
+
 namespace cqda::pipeline {
 
 // What every command on a project needs: where the data, outputs and keys are.
@@ -28,6 +30,9 @@ struct ProjectOptions {
 struct RunOptions : ProjectOptions {
   std::vector<std::string> files;  // only these files, relative to the input; empty = scan all
   bool progress = false;           // draw progress on stderr
+  llm::Settings llm;               // the coder: offline rules unless a backend is configured
+  bool llm_backend_from_flag = false;  // --llm-backend given (else LLM_BACKEND may choose)
+  bool dry_run = false;            // write the requests a model would get to llm-preview/, send nothing
 };
 
 // Runs the pipeline; prints a summary to `out` and errors to `err`. Returns an ExitCode.
