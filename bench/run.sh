@@ -14,6 +14,7 @@
 #   BENCH_OPENREDACTION_MB=1   OpenRedaction runs on the first files up to this many MB
 #   BENCH_SKIP_JS=1       skip the JavaScript libraries
 #   BENCH_SKIP_MCP_HTTP=1 skip bench/mcp_http.sh (its own settings: see that file)
+#   BENCH_SKIP_LLM=1      skip bench/llm_coding.sh (model coding against llm_stub)
 #   BENCH_JOBS=2          ninja parallelism
 #
 # The JavaScript libraries are far slower than cqda, so they run on a deterministic prefix of
@@ -129,4 +130,10 @@ python3 bench/report.py --results "$results" --machine "$results/machine.json"
 if [[ "${BENCH_SKIP_MCP_HTTP:-0}" != "1" ]]; then
   step "MCP over HTTP: cqda serve against the MCP TypeScript SDK (bench/mcp_http.sh)"
   bash bench/mcp_http.sh
+fi
+
+# ---- coding with a model -------------------------------------------------------------------
+if [[ "${BENCH_SKIP_LLM:-0}" != "1" ]]; then
+  step "model coding against llm_stub: requests in flight and batching (bench/llm_coding.sh)"
+  bash bench/llm_coding.sh "$repo/build"
 fi

@@ -1,6 +1,8 @@
 #include "privsep/llm_caller.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -143,7 +145,10 @@ Status LlmCallerClient::serve_connect(const ipc::Message& message) {
   Status sent;
   if (connection) {
     decision.address = connection->address.text();
-    // The caller waits with poll and may not change descriptor flags itself.
+    // The caller waits with poll and may not change descriptor flags or options itself. A
+    // request is written in one piece, so Nagle's algorithm would only delay a TLS handshake.
+    int one = 1;
+    ::setsockopt(connection->fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     int flags = ::fcntl(connection->fd.get(), F_GETFL);
     if (flags < 0 || ::fcntl(connection->fd.get(), F_SETFL, flags | O_NONBLOCK) != 0)
       return fail("cannot make the egress socket non-blocking");

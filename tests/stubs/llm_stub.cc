@@ -413,6 +413,9 @@ bool report_failure(const char* what, std::exception_ptr failure) {
 net::awaitable<void> accept_connections(tcp::acceptor& acceptor, Stub& stub) {
   for (;;) {
     tcp::socket socket = co_await acceptor.async_accept(net::use_awaitable);
+    // As real servers do: an answer written in parts must not wait for the client's delayed ACK.
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
     net::co_spawn(acceptor.get_executor(), serve(std::move(socket), stub),
                   [](std::exception_ptr failure) { report_failure("connection", failure); });
   }
