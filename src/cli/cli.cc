@@ -32,6 +32,47 @@ constexpr const char* kExitCodes =
     "      hold the codings made so far and the report says why; run again to resume\n"
     "  70  internal error, or a sandboxed process died (the cause is printed and in the run log)\n";
 
+// The model backend's flags, the same for `run` and `serve` (docs/LLM.md).
+struct LlmFlags {
+  std::string backend, ca_file;
+  bool no_structured = false;
+};
+
+void add_llm_options(CLI::App* cmd, llm::Settings& s, LlmFlags& flags) {
+  cmd->add_option("--llm-backend", flags.backend, "Coder: offline (rules; default), openai (and compatible servers) or "
+                                                   "ollama; else LLM_BACKEND")
+      ->check(CLI::IsMember({"offline", "openai", "ollama"}));
+  cmd->add_option("--llm-base-url", s.base_url,
+                  "Endpoint base URL, e.g. https://api.openai.com/v1 or http://ollama:11434 (else LLM_BASE_URL); it must "
+                  "be on the policy's egress allow-list");
+  cmd->add_option("--llm-model", s.model, "Model name (else LLM_MODEL)");
+  cmd->add_option("--llm-ca-file", flags.ca_file, "Extra CA certificates (PEM) to trust for the endpoint; SSL_CERT_FILE also works")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--llm-in-flight", s.in_flight, "Requests at once (default 4)")->check(CLI::Range(1, 32));
+  cmd->add_option("--llm-batch-segments", s.batch_segments, "Segments per request at most (default 20)")->check(CLI::Range(1, 200));
+  cmd->add_option("--llm-batch-chars", s.batch_characters, "Characters of segment text per request at most (default 12000)")
+      ->check(CLI::Range(200, 1000000));
+  cmd->add_option("--llm-timeout", s.timeout_ms, "Milliseconds per request once connected (default 120000)")
+      ->check(CLI::Range(100, 3600000));
+  cmd->add_option("--llm-max-attempts", s.max_attempts,
+                  "Attempts per request on 429, 5xx, timeouts and dropped connections (default 5)")
+      ->check(CLI::Range(1, 20));
+  cmd->add_option("--llm-backoff", s.backoff_ms, "First retry delay in ms, doubled each time, with jitter (default 1000)")
+      ->check(CLI::Range(1, 600000));
+  cmd->add_option("--llm-temperature", s.temperature, "Sampling temperature (default 0)")->check(CLI::Range(0.0, 2.0));
+  cmd->add_flag("--llm-no-structured-outputs", flags.no_structured,
+                "Do not ask for a JSON Schema response format (for endpoints that reject it); answers are still validated");
+}
+
+// After parsing: true when --llm-backend was given.
+bool apply_llm_flags(const LlmFlags& flags, llm::Settings& s) {
+  if (!flags.ca_file.empty()) s.ca_file = flags.ca_file;
+  s.structured_outputs = !flags.no_structured;
+  if (flags.backend.empty()) return false;
+  s.backend = *llm::backend_from_name(flags.backend);
+  return true;
+}
+
 int policy_check(const std::string& file) {
   auto policy = policy::load_policy_file(file);
   if (!policy) {
@@ -168,33 +209,8 @@ int main(int argc, char** argv) {
   run->add_option("--file", run_options.files,
                   "Process only this file, relative to the input folder (repeatable); paths that escape the folder are refused");
   run->add_flag("--no-progress", no_progress, "Do not draw progress on the terminal");
-  std::string llm_backend, llm_ca_file;
-  run->add_option("--llm-backend", llm_backend, "Coder: offline (rules; default), openai (and compatible servers) or ollama; "
-                                                 "else LLM_BACKEND")
-      ->check(CLI::IsMember({"offline", "openai", "ollama"}));
-  run->add_option("--llm-base-url", run_options.llm.base_url,
-                  "Endpoint base URL, e.g. https://api.openai.com/v1 or http://ollama:11434 (else LLM_BASE_URL); it must "
-                  "be on the policy's egress allow-list");
-  run->add_option("--llm-model", run_options.llm.model, "Model name (else LLM_MODEL)");
-  run->add_option("--llm-ca-file", llm_ca_file, "Extra CA certificates (PEM) to trust for the endpoint; SSL_CERT_FILE also works")
-      ->check(CLI::ExistingFile);
-  run->add_option("--llm-in-flight", run_options.llm.in_flight, "Requests at once (default 4)")->check(CLI::Range(1, 32));
-  run->add_option("--llm-batch-segments", run_options.llm.batch_segments, "Segments per request at most (default 20)")
-      ->check(CLI::Range(1, 200));
-  run->add_option("--llm-batch-chars", run_options.llm.batch_characters,
-                  "Characters of segment text per request at most (default 12000)")
-      ->check(CLI::Range(200, 1000000));
-  run->add_option("--llm-timeout", run_options.llm.timeout_ms, "Milliseconds per request (default 120000)")
-      ->check(CLI::Range(100, 3600000));
-  run->add_option("--llm-max-attempts", run_options.llm.max_attempts,
-                  "Attempts per request on 429, 5xx, timeouts and dropped connections (default 5)")
-      ->check(CLI::Range(1, 20));
-  run->add_option("--llm-backoff", run_options.llm.backoff_ms, "First retry delay in ms, doubled each time, with jitter (default 1000)")
-      ->check(CLI::Range(1, 600000));
-  run->add_option("--llm-temperature", run_options.llm.temperature, "Sampling temperature (default 0)")->check(CLI::Range(0.0, 2.0));
-  bool no_structured = false;
-  run->add_flag("--llm-no-structured-outputs", no_structured,
-                "Do not ask for a JSON Schema response format (for endpoints that reject it); answers are still validated");
+  LlmFlags run_llm;
+  add_llm_options(run, run_options.llm, run_llm);
   run->add_flag("--dry-run", run_options.dry_run,
                 "Write the exact requests the model would get to OUTPUT/llm-preview/<run>/ and send nothing");
 
@@ -228,6 +244,8 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--allowed-host", serve_options.allowed_hosts,
                         "Another name clients use for this server in Host and Origin (repeatable)")
       ->excludes(stdio_flag);
+  LlmFlags serve_llm;
+  add_llm_options(serve_cmd, serve_options.llm, serve_llm);
 
   std::string certs_dir;
   bool certs_force = false;
@@ -281,12 +299,7 @@ int main(int argc, char** argv) {
       if (!signing_key.empty()) run_options.signing_key = signing_key;
       if (!vault_key.empty()) run_options.vault_key = vault_key;
       run_options.progress = !no_progress && ::isatty(STDERR_FILENO);
-      if (!llm_backend.empty()) {
-        run_options.llm.backend = *llm::backend_from_name(llm_backend);
-        run_options.llm_backend_from_flag = true;
-      }
-      if (!llm_ca_file.empty()) run_options.llm.ca_file = llm_ca_file;
-      run_options.llm.structured_outputs = !no_structured;
+      run_options.llm_backend_from_flag = apply_llm_flags(run_llm, run_options.llm);
       return pipeline::run(run_options, stdout, stderr);
     }
     if (*serve_cmd) {
@@ -296,6 +309,7 @@ int main(int argc, char** argv) {
       if (!serve_tls_cert.empty()) serve_options.tls_cert = serve_tls_cert;
       if (!serve_tls_key.empty()) serve_options.tls_key = serve_tls_key;
       if (!serve_token_file.empty()) serve_options.token_file = serve_token_file;
+      serve_options.llm_backend_from_flag = apply_llm_flags(serve_llm, serve_options.llm);
       return pipeline::serve(serve_options, stderr);
     }
     if (*certs_cmd) return certs(certs_dir, certs_force);

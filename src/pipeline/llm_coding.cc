@@ -60,7 +60,7 @@ class Run {
  public:
   Run(const std::vector<llm::Batch>& batches, const LlmCodingOptions& o, const RecordFn& record)
       : batches_(batches), o_(o), record_(record), cache_(o.cache_folder), outcomes_(batches.size()),
-        url_(o.settings->endpoint_url()) {}
+        url_(o.settings->endpoint_url()), tokens_committed_(o.tokens_charged_before) {}
 
   // `caller` is null in a dry run, which sends nothing.
   void work(privsep::LlmCallerClient* caller, unsigned worker) {
@@ -102,6 +102,7 @@ class Run {
     r.tokens_out = tokens_out_;
     r.characters_sent = characters_sent_;
     r.stopped = stopped_;
+    r.tokens_charged = tokens_committed_;
     return r;
   }
 

@@ -50,6 +50,9 @@ struct LlmCodingOptions {
   std::filesystem::path preview_folder;  // <output>/llm-preview/<run id>, for a dry run
   bool dry_run = false;
   bool progress = false;
+  // Tokens already charged against egress.token_budget in this run (cqda serve codes in
+  // several calls under one budget); the result says what is charged after this call.
+  std::uint64_t tokens_charged_before = 0;
 };
 
 struct LlmCodingResult {
@@ -62,6 +65,7 @@ struct LlmCodingResult {
   std::size_t requests = 0, cache_hits = 0, retries = 0, invalid_answers = 0;
   std::uint64_t tokens_in = 0, tokens_out = 0, characters_sent = 0;
   std::size_t previews = 0;   // dry run: request bodies written
+  std::uint64_t tokens_charged = 0;  // against the budget, this call and the ones before
   std::string stopped;        // why coding stopped before every batch was coded; "" if it did not
   Json summary() const;       // for the run log
   std::vector<std::string> report_lines(const llm::Settings& settings) const;

@@ -1,5 +1,7 @@
 #include "pipeline/project_service.h"
 
+#include "pipeline/llm_coding.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -375,6 +377,13 @@ Result<Json> ProjectService::auto_code_document(const Json& request) {
   std::string error;
   const Document* d = document(request, error);
   if (!d) return make_error(error);
+  bool dry_run = false;
+  if (auto it = request.find("dry_run"); it != request.end()) {
+    if (!it->is_boolean()) return make_error("dry_run must be a boolean");
+    dry_run = it->get<bool>();
+  }
+  if (options_.llm) return llm_code_document(*d, dry_run);
+  if (dry_run) return make_error("dry_run previews what a model would get; this server codes with the offline rules");
   if (!coder_ || coder_version_ != store_->codebook_version()) {
     auto made = coder::OfflineCoder::create(store_->current_codebook());
     if (!made) return made.error();
@@ -404,6 +413,63 @@ Result<Json> ProjectService::auto_code_document(const Json& request) {
     if (!record_change()) return make_error("the run log could not be written");
   }
   return Json{{"document_id", d->id}, {"codings", stored}};
+}
+
+// One document through the model (pipeline/llm_coding.h), under the session's one budget.
+// Codings join the project as llm:<model>; a dry run writes the request bodies instead.
+Result<Json> ProjectService::llm_code_document(const Document& d, bool dry_run) {
+  LlmCodingOptions o;
+  o.policy = options_.policy;
+  const codebook::Codebook codebook = store_->current_codebook();
+  o.codebook = &codebook;
+  o.settings = options_.llm;
+  o.cache_folder = options_.llm_cache;
+  o.dry_run = dry_run;
+  o.tokens_charged_before = llm_tokens_charged_;
+  char name[64];
+  std::snprintf(name, sizeof name, "-%03d", ++previews_);
+  o.preview_folder = options_.output / "llm-preview" / (options_.run_id + name);
+  std::vector<std::unique_ptr<privsep::LlmCallerClient>> none;
+  none.push_back(nullptr);
+  std::set<std::string> raw;
+  if (options_.raw_documents.count(d.id)) raw.insert(d.id);
+  auto coded = code_with_llm({d}, raw, dry_run ? none : *options_.llm_callers, o, record_);
+  if (!coded) return coded.error();
+  llm_tokens_charged_ = coded->tokens_charged;
+  if (!record_("llm_coding", coded->summary())) return make_error("the run log could not be written");
+  Json reply = {{"document_id", d.id}, {"rejected_quotes", coded->rejected_quotes}};
+  if (dry_run) {
+    reply["codings"] = 0;
+    reply["previews"] = coded->previews;
+    reply["preview_folder"] = std::filesystem::relative(o.preview_folder, options_.output).string();
+    return reply;
+  }
+  std::vector<project::NewCoding> batch;
+  for (const coder::Coding& c : coded->codings) {
+    auto segment = std::find_if(d.segments.begin(), d.segments.end(), [&](const Segment& s) { return s.id == c.segment_id; });
+    if (segment == d.segments.end() || c.start < segment->start) continue;
+    project::NewCoding coding;
+    coding.document_id = d.id;
+    coding.segment_id = segment->id;
+    coding.segment_text = segment->text;
+    coding.segment_start = segment->start;
+    coding.span = project::Span{c.start - segment->start, c.end - segment->start};
+    coding.quote = c.quote;
+    coding.code_ids = {c.code_id};
+    coding.coder = c.coder;
+    coding.memo = c.rationale;
+    batch.push_back(std::move(coding));
+  }
+  std::size_t stored = 0;
+  if (!batch.empty()) {
+    auto added = store_->add_codings(batch);
+    if (!added) return added.error();
+    stored = added->size();
+    if (!record_change()) return make_error("the run log could not be written");
+  }
+  reply["codings"] = stored;
+  if (!coded->stopped.empty()) reply["stopped"] = coded->stopped;
+  return reply;
 }
 
 // The pipeline's exports of the project as it stands, in exports/<time>/ under the output

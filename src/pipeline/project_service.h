@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,9 @@
 #include "common/document.h"
 #include "common/json.h"
 #include "common/result.h"
+#include "llm/settings.h"
 #include "pipeline/collect.h"
+#include "privsep/llm_caller.h"
 #include "policy/policy.h"
 #include "project/store.h"
 #include "runlog/keys.h"
@@ -29,6 +32,13 @@ struct ProjectServiceOptions {
   std::optional<runlog::PublicKey> run_log_key;  // trusted when verifying run logs
   std::string run_id;
   std::string tool_version;
+  // Coding with a model (auto_code): the settings and the LLM-caller processes started
+  // before the session, the cache folder (<cache>/llm), and the documents the reader left
+  // raw. Null settings: the offline coder.
+  const llm::Settings* llm = nullptr;
+  std::vector<std::unique_ptr<privsep::LlmCallerClient>>* llm_callers = nullptr;
+  std::filesystem::path llm_cache;
+  std::set<std::string> raw_documents;
 };
 
 class ProjectService {
@@ -47,6 +57,7 @@ class ProjectService {
   Result<Json> latest_report() const;
   Result<Json> code_segment(const Json& request);
   Result<Json> auto_code_document(const Json& request);
+  Result<Json> llm_code_document(const Document& document, bool dry_run);
   Result<Json> export_project();
   Result<Json> verify_run_logs(const Json& request) const;
   bool record_change();
@@ -59,6 +70,8 @@ class ProjectService {
   std::optional<coder::OfflineCoder> coder_;  // for the codebook version below
   int coder_version_ = -1;
   int exports_ = 0;
+  std::uint64_t llm_tokens_charged_ = 0;  // against the policy's budget, for the whole session
+  int previews_ = 0;
 };
 
 // The project state's file under an output folder.

@@ -1,5 +1,10 @@
 #include "pipeline/serve.h"
 
+#include "egress/egress.h"
+#include "llm/transport.h"
+#include "pipeline/llm_coding.h"
+#include "privsep/llm_caller.h"
+
 #include <signal.h>
 #include <sodium.h>
 #include <unistd.h>
@@ -153,6 +158,18 @@ int serve(const ServeOptions& o, std::FILE* err) {
     if (auto port = http::local_port(listener.get())) http_plan->address.port = *port;
   }
   const std::string transport = o.stdio ? "stdio" : o.plain_http ? "http" : "https";
+  // auto_code's coder: a model endpoint passes the egress checks that need no document now.
+  llm::Settings llm_settings = o.llm;
+  if (auto st = llm::complete_settings(llm_settings, o.llm_backend_from_flag, "/run/secrets/openai_api_key"); !st)
+    return fail(kExitUsage, st.error().message);
+  const bool use_llm = llm_settings.backend != llm::Backend::kOffline;
+  std::shared_ptr<llm::ClientTls> client_tls;
+  if (use_llm) {
+    if (auto st = check_llm_egress(config.policy, llm_settings); !st) return fail(kExitUsage, st.error().message);
+    auto tls = llm::ClientTls::create(llm_settings.ca_file);
+    if (!tls) return fail(kExitUsage, tls.error().message);
+    client_tls = std::move(tls).value();
+  }
 
   // 2. The session's run log.
   const std::string run_id = runlog::new_run_id(std::chrono::system_clock::now());
@@ -166,10 +183,29 @@ int serve(const ServeOptions& o, std::FILE* err) {
     return code;
   };
   if (!record("run_start", {{"tool", "cqda"}, {"tool_version", tool_version()}, {"command", "serve"},
-                            {"transport", transport}, {"policy_sha256", config.policy.sha256},
+                            {"transport", transport}, {"backend", llm::backend_name(llm_settings.backend)},
+                            {"model", use_llm ? Json(llm_settings.model) : Json(nullptr)},
+                            {"endpoint", use_llm ? Json(llm_settings.endpoint_url()) : Json(nullptr)},
+                            {"policy_sha256", config.policy.sha256},
                             {"codebook_sha256", config.codebook.sha256}, {"roster_sha256", config.roster_sha256},
                             {"signed", config.signing_key.has_value()}}))
     return fail(kExitOutput, "cannot write the run log");
+
+  // The LLM callers, forked while the supervisor is single-threaded and before the vault is
+  // opened (as in cqda run).
+  std::vector<std::unique_ptr<privsep::LlmCallerClient>> callers;
+  for (unsigned i = 0; use_llm && i < llm_settings.in_flight; ++i) {
+    auto caller = privsep::LlmCallerClient::start(config.policy.egress, egress::system_resolver(), client_tls, [&config] {
+      config.signing_key.reset();
+      config.roster = anonymize::Roster{};
+      config.cases.clear();
+    });
+    if (!caller) return finish(fail(kExitInternal, "cannot start the llm-caller: " + caller.error().message), "llm-caller");
+    if (i == 0 && !record("sandbox", {{"process", "llm-caller"}, {"pid", (*caller)->pid()}, {"processes", llm_settings.in_flight},
+                                      {"lockdown", (*caller)->lockdown_report()}, {"trust_anchors", client_tls->anchors()}}))
+      return finish(kExitOutput, "run log");
+    callers.push_back(std::move(caller).value());
+  }
 
   // 3. The corpus, loaded by the reader with the mcp destination's anonymization.
   auto anonymization = open_anonymization(config, o);
@@ -211,6 +247,12 @@ int serve(const ServeOptions& o, std::FILE* err) {
   if (config.signing_key) service_options.run_log_key = config.signing_key->public_key();
   service_options.run_id = run_id;
   service_options.tool_version = tool_version();
+  if (use_llm) {
+    service_options.llm = &llm_settings;
+    service_options.llm_callers = &callers;
+    service_options.llm_cache = o.cache / "llm";
+    service_options.raw_documents = corpus->raw_documents;
+  }
   ProjectService project(std::move(corpus->documents), std::move(store).value(), std::move(service_options), record);
   privsep::BrokerSetup broker_setup;
   broker_setup.drop_secrets = [&config] { config.signing_key.reset(); };

@@ -19,6 +19,8 @@ struct ServeOptions : ProjectOptions {
   std::optional<std::filesystem::path> token_file;  // else /run/secrets/mcp_token, else generated
   std::vector<std::string> allowed_hosts;           // names clients use besides localhost/127.0.0.1/[::1]
   double rate_limit = 50;                           // requests per second per session (burst: twice that)
+  llm::Settings llm;                                // auto_code's coder: offline unless a backend is set
+  bool llm_backend_from_flag = false;
 };
 
 // Returns an ExitCode; logs go to `err`, never to stdout (which belongs to MCP).

@@ -242,19 +242,30 @@ mcp::Tool verify_run_log(DataSource& source) {
   return t;
 }
 
-// The offline coder over the chosen documents (all by default), one document at a time:
-// progress after each, and a cancellation stops it between documents.
+// The configured coder (offline rules, or the model the server was started with) over the
+// chosen documents (all by default), one document at a time: progress after each, and a
+// cancellation stops it between documents. With dry_run the model's requests are written
+// for review and nothing is sent.
 mcp::Tool auto_code(DataSource& source) {
   mcp::Tool t;
   t.name = "auto_code";
-  t.failures = {"a document id is unknown (the documents before it stay coded)"};
+  t.failures = {"a document id is unknown (the documents before it stay coded)",
+                "coding with the model stopped (token budget, endpoint failures, credentials): the documents before "
+                "stay coded",
+                "dry_run with the offline coder"};
   t.title = "Code automatically";
-  t.description = "Code documents with the configured coder (the offline keyword and pattern rules of the codebook): "
-                  "codings are saved as coder offline-rules. Reports progress per document and stops when cancelled.";
+  t.description = "Code documents with the server's coder: the codebook's offline keyword and pattern rules "
+                  "(coder offline-rules), or the model cqda serve was started with (coder llm:<model>; only "
+                  "anonymized text is sent, every quote is checked verbatim, answers are cached). Reports progress "
+                  "per document and stops when cancelled. dry_run: write the exact requests for the model under "
+                  "llm-preview/ in the output folder and send nothing.";
   t.input_schema = schema(R"json({"type":"object","additionalProperties":false,"properties":{
-    "document_ids":{"type":"array","maxItems":10000,"uniqueItems":true,"items":{"type":"string","pattern":"^[a-z0-9-]+$","maxLength":200}}}})json");
+    "document_ids":{"type":"array","maxItems":10000,"uniqueItems":true,"items":{"type":"string","pattern":"^[a-z0-9-]+$","maxLength":200}},
+    "dry_run":{"type":"boolean"}}})json");
   t.output_schema = schema(R"json({"type":"object","required":["documents","codings","cancelled"],"properties":{
-    "documents":{"type":"integer"},"codings":{"type":"integer"},"cancelled":{"type":"boolean"}}})json");
+    "documents":{"type":"integer"},"codings":{"type":"integer"},"cancelled":{"type":"boolean"},
+    "rejected_quotes":{"type":"integer"},"previews":{"type":"integer"},
+    "preview_folders":{"type":"array","items":{"type":"string"}}}})json");
   t.annotations = {false, false, true, false};
   t.handler = [&source](const Json& args, mcp::RequestContext& context) -> mcp::ToolOutcome {
     std::vector<std::string> ids;
@@ -265,22 +276,42 @@ mcp::Tool auto_code(DataSource& source) {
       if (!documents) return mcp::ToolOutcome::failure(documents.error().message);
       for (const auto& d : *documents) ids.push_back(d.id);
     }
-    std::size_t done = 0, codings = 0;
+    const bool dry_run = args.value("dry_run", false);
+    std::size_t done = 0, codings = 0, rejected = 0, previews = 0;
+    Json folders = Json::array();
     for (const auto& id : ids) {
       if (context.cancelled()) break;
-      auto reply = source.request("auto_code_document", {{"document_id", id}});
+      Json request = {{"document_id", id}};
+      if (dry_run) request["dry_run"] = true;
+      auto reply = source.request("auto_code_document", request);
       if (!reply) return mcp::ToolOutcome::failure(reply.error().message);
       codings += (*reply)["codings"].get<std::size_t>();
+      rejected += reply->value("rejected_quotes", std::size_t{0});
+      previews += reply->value("previews", std::size_t{0});
+      if (reply->contains("preview_folder")) folders.push_back((*reply)["preview_folder"]);
+      if (reply->contains("stopped"))
+        return mcp::ToolOutcome::failure("coding stopped after " + std::to_string(done) + " documents (" +
+                                         std::to_string(codings) + " codings saved): " +
+                                         (*reply)["stopped"].get<std::string>());
       ++done;
       context.progress(static_cast<double>(done), static_cast<double>(ids.size()), "coded " + id);
       context.log(mcp::LogLevel::kInfo, "auto_code",
                   Json{{"document_id", id}, {"codings", (*reply)["codings"]}, {"done", done}, {"of", ids.size()}});
     }
     const bool cancelled = done < ids.size();
-    Json result = {{"documents", done}, {"codings", codings}, {"cancelled", cancelled}};
+    Json result = {{"documents", done}, {"codings", codings}, {"cancelled", cancelled}, {"rejected_quotes", rejected}};
+    if (dry_run) {
+      result["previews"] = previews;
+      result["preview_folders"] = folders;
+      return {result,
+              "wrote " + std::to_string(previews) + " requests for " + std::to_string(done) +
+                  " documents under llm-preview/ in the output folder; nothing was sent",
+              false};
+    }
     return {result,
             "coded " + std::to_string(done) + " of " + std::to_string(ids.size()) + " documents: " +
-                std::to_string(codings) + " codings" + (cancelled ? " (cancelled)" : ""),
+                std::to_string(codings) + " codings" + (rejected ? ", " + std::to_string(rejected) + " quotes rejected" : "") +
+                (cancelled ? " (cancelled)" : ""),
             false};
   };
   return t;

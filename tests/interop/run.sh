@@ -95,8 +95,11 @@ for mode in "${modes[@]}"; do
         "$cqda" certs --out "$tmp/https/certs" > /dev/null
         token=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
         printf '%s\n' "$token" > "$tmp/https/token"
+        # The client runs every step back to back, far faster than an assistant does: the
+        # per-session rate limit (default 50/s, tested in tests/http) is raised so that it
+        # does not decide the result on a fast machine.
         "$cqda" serve --listen 127.0.0.1:0 --tls-cert "$tmp/https/certs/server.crt" --tls-key "$tmp/https/certs/server.key" \
-          --token-file "$tmp/https/token" --input "$examples/corpus" --output "$tmp/https/out" --cache "$tmp/https/cache" \
+          --rate-limit 1000 --token-file "$tmp/https/token" --input "$examples/corpus" --output "$tmp/https/out" --cache "$tmp/https/cache" \
           --policy "$policy" --codebook "$examples/codebook.json" --roster "$roster" 2> "$tmp/https/server.log" &
         server_pid=$!
         trap 'if [ -n "${server_pid:-}" ]; then kill "$server_pid" 2>/dev/null || true; fi; rm -rf "$tmp"' EXIT

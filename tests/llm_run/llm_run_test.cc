@@ -538,3 +538,64 @@ TEST_CASE("a dry run writes exactly the requests that would be sent and sends no
     if (e.path().filename() != "index.json") shown.insert(test::slurp(e.path()));
   CHECK(sent == shown);
 }
+
+TEST_CASE("cqda serve: auto_code over MCP codes with the model under the same checks, and previews on request",
+          "[llm_run][serve]") {
+  Stub stub({});
+  Project p;
+  test::write_text(p.policy(), policy_for("https", "127.0.0.1", stub.port(), 10'000'000));
+  const fs::path examples = test::source_dir() / "examples";
+  auto session = [&](const std::string& calls) {
+    const std::string init = R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",)"
+                             R"("capabilities":{},"clientInfo":{"name":"t","version":"1"}}})" "\n"
+                             R"({"jsonrpc":"2.0","method":"notifications/initialized"})" "\n";
+    test::write_text(p.dir / "in.jsonl", init + calls);
+    ::setenv("OPENAI_API_KEY", kApiKey.c_str(), 1);
+    auto r = test::run_cqda({"serve", "--stdio", "--input", (examples / "corpus").string(), "--output", p.output().string(),
+                             "--cache", p.cache().string(), "--policy", p.policy().string(), "--codebook",
+                             (examples / "codebook.json").string(), "--roster", (examples / "roster.csv").string(),
+                             "--llm-backend", "openai", "--llm-base-url", stub.base_url(), "--llm-model", "stub-model",
+                             "--llm-ca-file", certs().ca.string()},
+                            (p.dir / "in.jsonl").string());
+    ::unsetenv("OPENAI_API_KEY");
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    std::map<int, Json> by_id;
+    std::size_t start = 0;
+    for (std::size_t nl = r.out.find('\n'); nl != std::string::npos; start = nl + 1, nl = r.out.find('\n', start)) {
+      Json j = Json::parse(r.out.substr(start, nl - start));
+      if (j.contains("id")) by_id[j["id"].get<int>()] = j;
+    }
+    return by_id;
+  };
+
+  auto previewed = session(R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"auto_code","arguments":{"dry_run":true}}})" "\n");
+  INFO(previewed[2].dump());
+  const Json& preview = previewed[2]["result"]["structuredContent"];
+  CHECK(previewed[2]["result"]["isError"] == false);
+  CHECK(preview["codings"] == 0);
+  CHECK(preview["previews"].get<int>() >= 14);
+  CHECK(stub.requests().empty());  // a preview sends nothing
+  REQUIRE(preview["preview_folders"].size() == 14);
+  CHECK(fs::exists(p.output() / preview["preview_folders"][0].get<std::string>() / "request-00001.json"));
+
+  auto coded = session(R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"auto_code","arguments":{}}})" "\n");
+  INFO(coded[2].dump());
+  const Json& result = coded[2]["result"]["structuredContent"];
+  CHECK(coded[2]["result"]["isError"] == false);
+  CHECK(result["documents"] == 14);
+  CHECK(result["codings"].get<int>() > 100);
+  CHECK(result["rejected_quotes"] == 0);
+  const std::size_t sent = stub.requests().size();
+  CHECK(sent >= 14);
+  for (const auto& request : stub.requests()) CHECK(request["headers"]["authorization"] == "Bearer " + kApiKey);
+
+  // The codings are the project's, as llm:stub-model; a second auto_code finds every answer
+  // in the cache, sends nothing, and finds the same codings (adding a coding is idempotent).
+  auto listed = session(
+      R"({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"list_codings","arguments":{"coder":"llm:stub-model","limit":5}}})" "\n"
+      R"({"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"auto_code","arguments":{}}})" "\n");
+  CHECK(listed[3]["result"]["structuredContent"]["codings"].size() == 5);
+  CHECK(listed[4]["result"]["structuredContent"]["codings"] == result["codings"]);
+  CHECK(stub.requests().size() == sent);
+}
