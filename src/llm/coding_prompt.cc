@@ -304,3 +304,118 @@ VerifiedCodings verify_codings(const std::vector<ProposedCoding>& proposals, con
 }
 
 }  // namespace cqda::llm
+
+namespace cqda::llm {
+
+Json suggestion_schema(const Batch& batch) {
+  std::vector<std::string> segments;
+  for (std::size_t i = 0; i < batch.items.size(); ++i) segments.push_back(batch_segment_id(i));
+  Json quote = {{"type", "object"},
+                {"properties", {{"segment_id", string_enum(segments)}, {"quote", {{"type", "string"}, {"minLength", 1}, {"maxLength", 4000}}}}},
+                {"required", {"segment_id", "quote"}},
+                {"additionalProperties", false}};
+  Json proposal = {{"type", "object"},
+                   {"properties",
+                    {{"name", {{"type", "string"}, {"minLength", 1}, {"maxLength", 120}}},
+                     {"definition", {{"type", "string"}, {"minLength", 1}, {"maxLength", 2000}}},
+                     {"rationale", {{"type", "string"}, {"maxLength", 2000}}},
+                     {"quotes", {{"type", "array"}, {"minItems", 1}, {"maxItems", 20}, {"items", quote}}}}},
+                   {"required", {"name", "definition", "rationale", "quotes"}},
+                   {"additionalProperties", false}};
+  return {{"type", "object"},
+          {"properties", {{"proposals", {{"type", "array"}, {"maxItems", 50}, {"items", proposal}}}}},
+          {"required", {"proposals"}},
+          {"additionalProperties", false}};
+}
+
+ChatRequest build_suggestion_request(const Settings& settings, const codebook::Codebook& codebook, const Batch& batch) {
+  ChatRequest r = build_coding_request(settings, codebook, batch);  // the segments, as for coding
+  std::string system =
+      "You are a careful qualitative researcher doing inductive coding. The segments you are given were not "
+      "coded with any code of the codebook below. Propose new codes for themes they share that the codebook does "
+      "not cover yet: a short name, a definition a second coder could apply, and a rationale. Support each "
+      "proposal with quotes copied from the segments exactly, character for character, each with its segment id. "
+      "Do not propose a code that duplicates an existing one. Names in square brackets and codes like [EMAIL] are "
+      "pseudonyms and redactions; never try to guess the originals, and never put a name into a code. Answer with "
+      "one JSON object and nothing else: {\"proposals\": [{\"name\": \"...\", \"definition\": \"...\", "
+      "\"rationale\": \"...\", \"quotes\": [{\"segment_id\": \"...\", \"quote\": \"...\"}]}]}; an empty list when "
+      "nothing new stands out.\n\nExisting codes:\n";
+  for (const auto& code : codebook.codes) {
+    if (code.retired) continue;
+    system += "- " + code.id + ": " + codebook.path_of(code) + (code.definition.empty() ? "" : " — " + code.definition) + "\n";
+  }
+  r.system = std::move(system);
+  r.schema = suggestion_schema(batch);
+  Json messages = Json::array({{{"role", "system"}, {"content", r.system}}, {{"role", "user"}, {"content", r.user}}});
+  Json body;
+  if (settings.backend == Backend::kOllama) {
+    body = {{"model", settings.model}, {"stream", false}};
+    if (settings.structured_outputs) body["format"] = r.schema;
+    body["options"] = {{"temperature", settings.temperature}};
+    body["messages"] = std::move(messages);
+  } else {
+    body = {{"model", settings.model}, {"temperature", settings.temperature}, {"messages", std::move(messages)}};
+    if (settings.structured_outputs)
+      body["response_format"] = {{"type", "json_schema"},
+                                 {"json_schema", {{"name", "code_proposals"}, {"strict", true}, {"schema", r.schema}}}};
+  }
+  r.body = body.dump();
+  r.prompt_hash = sha256_hex(r.system + "\n" + r.user);
+  r.cache_key = sha256_hex("cqda-llm-cache-v1\n" + std::string(backend_name(settings.backend)) + "\n" +
+                           settings.endpoint_url() + "\n" + r.body);
+  r.characters_sent = r.body.size();
+  r.estimated_prompt_tokens = estimate_tokens(r.body.size());
+  r.estimated_tokens = r.estimated_prompt_tokens + kAnswerTokensPerSegment * batch.items.size();
+  return r;
+}
+
+Result<VerifiedSuggestions> parse_suggestions(std::string_view content, const ChatRequest& request, const Batch& batch) {
+  std::string_view text = content;
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\n')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\n')) text.remove_suffix(1);
+  if (text.starts_with("```") && text.size() >= 6 && text.ends_with("```")) {
+    text.remove_suffix(3);
+    auto newline = text.find('\n');
+    if (newline == std::string_view::npos) return make_error("the answer is an empty code fence");
+    text = text.substr(newline + 1);
+  }
+  auto parsed = parse_json(text, "the model's answer", JsonLimits{kMaxAnswerBytes, kMaxAnswerDepth, false});
+  if (!parsed) {
+    std::string message = parsed.error().message;
+    if (auto at = message.find("last read"); at != std::string::npos) message.resize(at);
+    return make_error(printable(message, 200));
+  }
+  auto violations = validate_against_schema(request.schema, *parsed);
+  if (!violations.empty())
+    return make_error("the model's answer does not match the schema:\n" + format_violations(violations));
+  VerifiedSuggestions out;
+  for (const auto& p : (*parsed)["proposals"]) {
+    ++out.proposed;
+    SuggestedCode code{printable(p["name"].get<std::string>(), 120), printable(p["definition"].get<std::string>(), 2000),
+                       printable(p["rationale"].get<std::string>(), 2000), {}};
+    for (const auto& q : p["quotes"]) {
+      const std::string id = q["segment_id"].get<std::string>();
+      const BatchItem* item = nullptr;
+      for (std::size_t i = 0; i < batch.items.size(); ++i)
+        if (batch_segment_id(i) == id) item = &batch.items[i];
+      const std::string quote = q["quote"].get<std::string>();
+      const std::size_t at = item ? item->segment->text.find(quote) : std::string::npos;
+      if (at == std::string::npos) {
+        ++out.rejected_quotes;
+        continue;
+      }
+      const Segment& s = *item->segment;
+      SuggestedQuote verified;
+      verified.document_id = item->document->id;
+      verified.segment_id = s.id;
+      verified.start = s.start + utf8::length(std::string_view(s.text).substr(0, at));
+      verified.end = verified.start + utf8::length(quote);
+      verified.quote = quote;
+      code.quotes.push_back(std::move(verified));
+    }
+    if (!code.quotes.empty()) out.proposals.push_back(std::move(code));
+  }
+  return out;
+}
+
+}  // namespace cqda::llm

@@ -114,3 +114,39 @@ inline constexpr std::uint64_t kAnswerTokensPerSegment = 150;
 std::uint64_t estimate_tokens(std::size_t bytes);
 
 }  // namespace cqda::llm
+
+namespace cqda::llm {
+
+// ---- inductive coding: proposals for new codes ---------------------------------------------
+//
+// The model gets the codebook's codes (to avoid proposing what exists) and a batch of segments
+// nobody has coded yet, and answers {"proposals": [{"name", "definition", "rationale",
+// "quotes": [{"segment_id", "quote"}]}]}. Proposals stay proposals: nothing joins the codebook
+// until a researcher accepts one with update_codebook.
+
+struct SuggestedQuote {
+  std::string document_id;
+  std::string segment_id;  // the real segment id
+  std::size_t start = 0, end = 0;  // code points in Document::text
+  std::string quote;
+};
+
+struct SuggestedCode {
+  std::string name;
+  std::string definition;
+  std::string rationale;
+  std::vector<SuggestedQuote> quotes;  // verified verbatim; a proposal without one is dropped
+};
+
+struct VerifiedSuggestions {
+  std::vector<SuggestedCode> proposals;
+  std::size_t proposed = 0;          // proposals in the answer
+  std::size_t rejected_quotes = 0;   // quotes not found verbatim in their segment
+};
+
+Json suggestion_schema(const Batch& batch);
+ChatRequest build_suggestion_request(const Settings& settings, const codebook::Codebook& codebook, const Batch& batch);
+// The answer against the schema (all or nothing), then every quote checked verbatim.
+Result<VerifiedSuggestions> parse_suggestions(std::string_view content, const ChatRequest& request, const Batch& batch);
+
+}  // namespace cqda::llm

@@ -51,6 +51,7 @@ enum class BatchState { kNotRun, kCoded, kFailed, kPreviewed };
 struct BatchOutcome {
   BatchState state = BatchState::kNotRun;
   llm::VerifiedCodings verified;
+  llm::VerifiedSuggestions suggestions;
   std::size_t proposed = 0;
   bool cache_hit = false;
 };
@@ -94,6 +95,7 @@ class Run {
       for (auto& e : o.verified.rejected_examples)
         if (r.rejected_examples.size() < 5) r.rejected_examples.push_back(std::move(e));
       std::move(o.verified.codings.begin(), o.verified.codings.end(), std::back_inserter(r.codings));
+      std::move(o.suggestions.proposals.begin(), o.suggestions.proposals.end(), std::back_inserter(r.suggestions));
     }
     r.requests = requests_;
     r.retries = retries_;
@@ -140,7 +142,8 @@ class Run {
   }
 
   Json request_record(const llm::Batch& batch, const llm::ChatRequest& request, std::string_view cache, unsigned attempt) const {
-    return {{"batch", batch.index},
+    return {{"task", o_.task == LlmTask::kSuggest ? "suggest_codes" : "code"},
+            {"batch", batch.index},
             {"segments", batch.items.size()},
             {"attempt", attempt},
             {"endpoint", url_},
@@ -154,6 +157,18 @@ class Run {
   // Answer -> verified codings; false when the answer is not usable (nothing is applied).
   bool accept(const llm::Batch& batch, const llm::ChatRequest& request, const std::string& content,
               BatchOutcome& outcome, std::string& why) {
+    if (o_.task == LlmTask::kSuggest) {
+      auto suggestions = llm::parse_suggestions(content, request, batch);
+      if (!suggestions) {
+        why = suggestions.error().message;
+        return false;
+      }
+      outcome.proposed = suggestions->proposed;
+      outcome.verified.rejected = suggestions->rejected_quotes;
+      outcome.suggestions = std::move(suggestions).value();
+      outcome.state = BatchState::kCoded;
+      return true;
+    }
     auto proposals = llm::parse_answer(content, request.schema);
     if (!proposals) {
       why = proposals.error().message;
@@ -167,7 +182,8 @@ class Run {
 
   void code_batch(privsep::LlmCallerClient* caller, const llm::Batch& batch, BatchOutcome& outcome, std::mt19937_64& jitter) {
     const llm::Settings& s = *o_.settings;
-    const llm::ChatRequest request = llm::build_coding_request(s, *o_.codebook, batch);
+    const llm::ChatRequest request = o_.task == LlmTask::kSuggest ? llm::build_suggestion_request(s, *o_.codebook, batch)
+                                                                  : llm::build_coding_request(s, *o_.codebook, batch);
 
     if (auto cached = cache_.find(request.cache_key)) {
       std::string why;
@@ -179,6 +195,7 @@ class Run {
         r["characters_sent"] = 0;
         r["codings"] = outcome.verified.codings.size();
         r["rejected_quotes"] = outcome.verified.rejected;
+        if (o_.task == LlmTask::kSuggest) r["proposals"] = outcome.suggestions.proposals.size();
         log("llm_request", r);
         return;
       }
@@ -261,6 +278,7 @@ class Run {
             settle(request.estimated_tokens, cost);
             r["codings"] = outcome.verified.codings.size();
             r["rejected_quotes"] = outcome.verified.rejected;
+            if (o_.task == LlmTask::kSuggest) r["proposals"] = outcome.suggestions.proposals.size();
             if (!log("llm_request", r)) return;
             if (auto st = cache_.store(request.cache_key, *answer, s.model); !st)
               log("llm_cache_failed", {{"cache_key", request.cache_key}, {"error", st.error().message}});
@@ -389,6 +407,7 @@ Json LlmCodingResult::summary() const {
             {"rejection_rate", proposed ? static_cast<double>(rejected_quotes) / static_cast<double>(proposed) : 0.0},
             {"tokens_in", tokens_in},   {"tokens_out", tokens_out},       {"characters_sent", characters_sent}};
   if (previews) j["previews"] = previews;
+  if (!suggestions.empty()) j["suggestions"] = suggestions.size();
   if (!stopped.empty()) j["stopped"] = stopped;
   return j;
 }

@@ -27,6 +27,7 @@
 #include "coder/coding.h"
 #include "common/document.h"
 #include "common/result.h"
+#include "llm/coding_prompt.h"
 #include "llm/settings.h"
 #include "pipeline/collect.h"
 #include "policy/policy.h"
@@ -42,7 +43,13 @@ std::vector<std::string> llm_anonymization_gaps(const policy::Policy& policy);
 // anonymization complete or raw egress allowed. The error says what to change.
 Status check_llm_egress(const policy::Policy& policy, const llm::Settings& settings);
 
+enum class LlmTask {
+  kCode,     // deductive: codings against the codebook
+  kSuggest,  // inductive: proposals for new codes (llm::SuggestedCode), never applied
+};
+
 struct LlmCodingOptions {
+  LlmTask task = LlmTask::kCode;
   const policy::Policy* policy = nullptr;
   const codebook::Codebook* codebook = nullptr;
   const llm::Settings* settings = nullptr;
@@ -60,6 +67,7 @@ struct LlmCodingResult {
   std::size_t rejected_quotes = 0;
   std::size_t proposed = 0;             // codings the model proposed
   std::vector<std::string> rejected_examples;
+  std::vector<llm::SuggestedCode> suggestions;  // kSuggest: proposals with verified quotes
   std::size_t batches = 0, batches_coded = 0, batches_failed = 0;
   std::size_t segments = 0;
   std::size_t requests = 0, cache_hits = 0, retries = 0, invalid_answers = 0;

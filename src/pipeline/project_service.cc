@@ -150,6 +150,7 @@ Result<Json> ProjectService::answer(const Json& request) {
   if (op == "latest_report") return latest_report();
   if (op == "code_segment") return code_segment(request);
   if (op == "auto_code_document") return auto_code_document(request);
+  if (op == "suggest_codes") return suggest_codes(request);
   if (op == "export_project") return export_project();
   if (op == "verify_run_log") return verify_run_logs(request);
   if (op == "remove_coding") {
@@ -417,8 +418,10 @@ Result<Json> ProjectService::auto_code_document(const Json& request) {
 
 // One document through the model (pipeline/llm_coding.h), under the session's one budget.
 // Codings join the project as llm:<model>; a dry run writes the request bodies instead.
-Result<Json> ProjectService::llm_code_document(const Document& d, bool dry_run) {
+Result<LlmCodingResult> ProjectService::run_llm(const std::vector<Document>& documents, int task, bool dry_run,
+                                                std::filesystem::path& preview_folder) {
   LlmCodingOptions o;
+  o.task = static_cast<LlmTask>(task);
   o.policy = options_.policy;
   const codebook::Codebook codebook = store_->current_codebook();
   o.codebook = &codebook;
@@ -428,20 +431,31 @@ Result<Json> ProjectService::llm_code_document(const Document& d, bool dry_run) 
   o.tokens_charged_before = llm_tokens_charged_;
   char name[64];
   std::snprintf(name, sizeof name, "-%03d", ++previews_);
-  o.preview_folder = options_.output / "llm-preview" / (options_.run_id + name);
+  o.preview_folder = preview_folder = options_.output / "llm-preview" / (options_.run_id + name);
   std::vector<std::unique_ptr<privsep::LlmCallerClient>> none;
   none.push_back(nullptr);
   std::set<std::string> raw;
-  if (options_.raw_documents.count(d.id)) raw.insert(d.id);
-  auto coded = code_with_llm({d}, raw, dry_run ? none : *options_.llm_callers, o, record_);
+  for (const auto& d : documents)
+    if (options_.raw_documents.count(d.id)) raw.insert(d.id);
+  auto result = code_with_llm(documents, raw, dry_run ? none : *options_.llm_callers, o, record_);
+  if (!result) return result.error();
+  llm_tokens_charged_ = result->tokens_charged;
+  if (!record_("llm_coding", result->summary())) return make_error("the run log could not be written");
+  return result;
+}
+
+// One document through the model (pipeline/llm_coding.h), under the session's one budget.
+// Codings join the project as llm:<model>; a dry run writes the request bodies instead.
+Result<Json> ProjectService::llm_code_document(const Document& d, bool dry_run) {
+  std::filesystem::path preview_folder;
+  auto coded = run_llm({d}, static_cast<int>(LlmTask::kCode), dry_run, preview_folder);
   if (!coded) return coded.error();
-  llm_tokens_charged_ = coded->tokens_charged;
-  if (!record_("llm_coding", coded->summary())) return make_error("the run log could not be written");
+  const auto& o_preview = preview_folder;
   Json reply = {{"document_id", d.id}, {"rejected_quotes", coded->rejected_quotes}};
   if (dry_run) {
     reply["codings"] = 0;
     reply["previews"] = coded->previews;
-    reply["preview_folder"] = std::filesystem::relative(o.preview_folder, options_.output).string();
+    reply["preview_folder"] = std::filesystem::relative(o_preview, options_.output).string();
     return reply;
   }
   std::vector<project::NewCoding> batch;
@@ -469,6 +483,62 @@ Result<Json> ProjectService::llm_code_document(const Document& d, bool dry_run) 
   }
   reply["codings"] = stored;
   if (!coded->stopped.empty()) reply["stopped"] = coded->stopped;
+  return reply;
+}
+
+// Inductive coding over one document's segments that nobody has coded yet: proposals for
+// new codes with verified quotes, returned, never applied (update_codebook accepts one).
+Result<Json> ProjectService::suggest_codes(const Json& request) {
+  std::string error;
+  const Document* d = document(request, error);
+  if (!d) return make_error(error);
+  if (!options_.llm) return make_error("suggest_codes needs a model: start cqda serve with --llm-backend (docs/LLM.md)");
+  bool dry_run = false;
+  if (auto it = request.find("dry_run"); it != request.end()) {
+    if (!it->is_boolean()) return make_error("dry_run must be a boolean");
+    dry_run = it->get<bool>();
+  }
+  std::size_t max_segments = 200;
+  if (auto it = request.find("max_segments"); it != request.end()) {
+    if (!it->is_number_unsigned() || it->get<std::size_t>() < 1 || it->get<std::size_t>() > 2000)
+      return make_error("max_segments must be an integer from 1 to 2000");
+    max_segments = it->get<std::size_t>();
+  }
+  std::set<std::string> coded;
+  project::CodingFilter filter;
+  filter.document_id = d->id;
+  filter.limit = project::kMaxPage;
+  for (;;) {
+    auto page = store_->list_codings(filter);
+    if (!page) return page.error();
+    for (const auto& c : page->codings) coded.insert(c.segment_id);
+    filter.offset += page->codings.size();
+    if (page->codings.empty() || static_cast<std::int64_t>(filter.offset) >= page->total) break;
+  }
+  Document uncoded = *d;
+  uncoded.segments.clear();
+  for (const auto& s : d->segments)
+    if (!coded.count(s.id) && uncoded.segments.size() < max_segments) uncoded.segments.push_back(s);
+  Json reply = {{"document_id", d->id}, {"segments", uncoded.segments.size()}, {"proposals", Json::array()}};
+  if (uncoded.segments.empty()) return reply;
+  std::filesystem::path preview_folder;
+  auto result = run_llm({uncoded}, static_cast<int>(LlmTask::kSuggest), dry_run, preview_folder);
+  if (!result) return result.error();
+  reply["rejected_quotes"] = result->rejected_quotes;
+  if (dry_run) {
+    reply["previews"] = result->previews;
+    reply["preview_folder"] = std::filesystem::relative(preview_folder, options_.output).string();
+    return reply;
+  }
+  for (const auto& p : result->suggestions) {
+    Json quotes = Json::array();
+    for (const auto& q : p.quotes)
+      quotes.push_back({{"document_id", q.document_id}, {"segment_id", q.segment_id}, {"start", q.start}, {"end", q.end},
+                        {"quote", q.quote}});
+    reply["proposals"].push_back(
+        {{"name", p.name}, {"definition", p.definition}, {"rationale", p.rationale}, {"quotes", std::move(quotes)}});
+  }
+  if (!result->stopped.empty()) reply["stopped"] = result->stopped;
   return reply;
 }
 

@@ -17,6 +17,7 @@
 #include "common/result.h"
 #include "llm/settings.h"
 #include "pipeline/collect.h"
+#include "pipeline/llm_coding.h"
 #include "privsep/llm_caller.h"
 #include "policy/policy.h"
 #include "project/store.h"
@@ -58,6 +59,10 @@ class ProjectService {
   Result<Json> code_segment(const Json& request);
   Result<Json> auto_code_document(const Json& request);
   Result<Json> llm_code_document(const Document& document, bool dry_run);
+  Result<Json> suggest_codes(const Json& request);
+  // Runs the model over `documents` (llm_coding.h) under the session's budget.
+  Result<LlmCodingResult> run_llm(const std::vector<Document>& documents, int task, bool dry_run,
+                                         std::filesystem::path& preview_folder);
   Result<Json> export_project();
   Result<Json> verify_run_logs(const Json& request) const;
   bool record_change();

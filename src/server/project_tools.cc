@@ -266,7 +266,7 @@ mcp::Tool auto_code(DataSource& source) {
     "documents":{"type":"integer"},"codings":{"type":"integer"},"cancelled":{"type":"boolean"},
     "rejected_quotes":{"type":"integer"},"previews":{"type":"integer"},
     "preview_folders":{"type":"array","items":{"type":"string"}}}})json");
-  t.annotations = {false, false, true, false};
+  t.annotations = {false, false, true, true};  // with a model backend it reaches the endpoint
   t.handler = [&source](const Json& args, mcp::RequestContext& context) -> mcp::ToolOutcome {
     std::vector<std::string> ids;
     if (args.contains("document_ids")) {
@@ -317,6 +317,81 @@ mcp::Tool auto_code(DataSource& source) {
   return t;
 }
 
+// Inductive coding with the model: for each chosen document (all by default), the segments
+// no coding touches yet go to the model, which proposes new codes with supporting quotes.
+// Proposals are returned only; update_codebook accepts one.
+mcp::Tool suggest_codes(DataSource& source) {
+  mcp::Tool t;
+  t.name = "suggest_codes";
+  t.failures = {"the server has no model (started without --llm-backend)", "a document id is unknown",
+                "the model could not be reached or coding stopped (token budget, endpoint failures, credentials)"};
+  t.title = "Suggest new codes";
+  t.description = "Inductive coding with the server's model: the uncoded segments of each document (all by default; "
+                  "at most max_segments per document, default 200) go to the model, anonymized, with the codebook's "
+                  "codes; it proposes new codes with definitions and quotes, and every quote is checked verbatim "
+                  "(proposals without a verified quote are dropped). Proposals are not added to the codebook: accept "
+                  "one with update_codebook. Reports progress per document and stops when cancelled. dry_run: write "
+                  "the requests under llm-preview/ and send nothing.";
+  t.input_schema = schema(R"json({"type":"object","additionalProperties":false,"properties":{
+    "document_ids":{"type":"array","maxItems":10000,"uniqueItems":true,"items":{"type":"string","pattern":"^[a-z0-9-]+$","maxLength":200}},
+    "max_segments":{"type":"integer","minimum":1,"maximum":2000},
+    "dry_run":{"type":"boolean"}}})json");
+  t.output_schema = schema(R"json({"type":"object","required":["documents","proposals","cancelled"],"properties":{
+    "documents":{"type":"integer"},"cancelled":{"type":"boolean"},"rejected_quotes":{"type":"integer"},
+    "previews":{"type":"integer"},"preview_folders":{"type":"array","items":{"type":"string"}},
+    "proposals":{"type":"array","items":{"type":"object","required":["name","definition","quotes"],"properties":{
+      "name":{"type":"string"},"definition":{"type":"string"},"rationale":{"type":"string"},
+      "quotes":{"type":"array","items":{"type":"object","required":["document_id","segment_id","start","end","quote"],
+        "properties":{"document_id":{"type":"string"},"segment_id":{"type":"string"},"start":{"type":"integer"},
+        "end":{"type":"integer"},"quote":{"type":"string"}}}}}}}}})json");
+  t.annotations = {true, false, true, true};  // changes nothing; answers are cached; reaches the model's endpoint
+  t.handler = [&source](const Json& args, mcp::RequestContext& context) -> mcp::ToolOutcome {
+    std::vector<std::string> ids;
+    if (args.contains("document_ids")) {
+      for (const auto& id : args["document_ids"]) ids.push_back(id.get<std::string>());
+    } else {
+      auto documents = source.list_documents();
+      if (!documents) return mcp::ToolOutcome::failure(documents.error().message);
+      for (const auto& d : *documents) ids.push_back(d.id);
+    }
+    Json proposals = Json::array(), folders = Json::array();
+    std::size_t done = 0, rejected = 0, previews = 0;
+    for (const auto& id : ids) {
+      if (context.cancelled()) break;
+      Json request = {{"document_id", id}};
+      for (const char* key : {"dry_run", "max_segments"})
+        if (args.contains(key)) request[key] = args[key];
+      auto reply = source.request("suggest_codes", request);
+      if (!reply) return mcp::ToolOutcome::failure(reply.error().message);
+      for (auto& p : (*reply)["proposals"]) proposals.push_back(std::move(p));
+      rejected += reply->value("rejected_quotes", std::size_t{0});
+      previews += reply->value("previews", std::size_t{0});
+      if (reply->contains("preview_folder")) folders.push_back((*reply)["preview_folder"]);
+      if (reply->contains("stopped"))
+        return mcp::ToolOutcome::failure("stopped after " + std::to_string(done) + " documents: " +
+                                         (*reply)["stopped"].get<std::string>());
+      ++done;
+      context.progress(static_cast<double>(done), static_cast<double>(ids.size()), "read " + id);
+    }
+    const bool cancelled = done < ids.size();
+    Json result = {{"documents", done}, {"cancelled", cancelled}, {"rejected_quotes", rejected}, {"proposals", proposals}};
+    std::string text;
+    if (args.value("dry_run", false)) {
+      result["previews"] = previews;
+      result["preview_folders"] = folders;
+      text = "wrote " + std::to_string(previews) + " requests under llm-preview/ in the output folder; nothing was sent";
+    } else {
+      text = std::to_string(proposals.size()) + " proposed codes from " + std::to_string(done) + " documents" +
+             (cancelled ? " (cancelled)" : "") + "; accept one with update_codebook:";
+      for (const auto& p : proposals)
+        text += "\n- " + p["name"].get<std::string>() + ": " + p["definition"].get<std::string>() + " (" +
+                std::to_string(p["quotes"].size()) + " quotes)";
+    }
+    return {result, text, false};
+  };
+  return t;
+}
+
 }  // namespace
 
 void add_project_tools(mcp::ToolRegistry& registry, DataSource& source) {
@@ -325,6 +400,7 @@ void add_project_tools(mcp::ToolRegistry& registry, DataSource& source) {
   registry.add(remove_coding(source));
   registry.add(list_codings(source));
   registry.add(auto_code(source));
+  registry.add(suggest_codes(source));
   registry.add(add_memo(source));
   registry.add(list_memos(source));
   registry.add(code_frequencies(source));

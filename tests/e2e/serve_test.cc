@@ -59,7 +59,7 @@ TEST_CASE("cqda serve --stdio answers MCP from the sandboxed broker with anonymi
   REQUIRE(first.exit_code == 0);
   auto r = responses_by_id(first.out);
   CHECK(r[1]["result"]["protocolVersion"] == "2025-06-18");
-  CHECK(r[2]["result"]["tools"].size() == 14);
+  CHECK(r[2]["result"]["tools"].size() == 15);
   const Json& documents = r[3]["result"]["structuredContent"]["documents"];
   REQUIRE(documents.size() == 14);
   CHECK(r[4]["result"]["structuredContent"]["codebook"]["categories"].is_array());

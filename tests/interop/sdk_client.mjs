@@ -417,6 +417,13 @@ const TOOL_CHECKS = [
     await callOk(ctx, 'auto_code', args, { timeout: 300_000 });
     return `arguments ${JSON.stringify(args)}`;
   }],
+  ['suggest_codes', async ctx => {
+    // The interop servers code offline: the tool must say, as a tool error, that it needs a
+    // model (tests/llm_run covers it with one).
+    const result = await callToolError(ctx, 'suggest_codes', {});
+    assert.match(textOf(result), /--llm-backend/, 'the error should say how to give the server a model');
+    return 'without a model: a tool error naming --llm-backend';
+  }],
   ['code_segment', async ctx => {
     assert.ok(ctx.segments && ctx.codeIds, 'needs read_document and get_codebook');
     const seg = [...ctx.segments.values()].find(s => codePoints(s.text).length > 40);

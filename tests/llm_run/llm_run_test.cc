@@ -599,3 +599,76 @@ TEST_CASE("cqda serve: auto_code over MCP codes with the model under the same ch
   CHECK(listed[4]["result"]["structuredContent"]["codings"] == result["codings"]);
   CHECK(stub.requests().size() == sent);
 }
+
+TEST_CASE("cqda serve: suggest_codes proposes new codes from uncoded segments, with verified quotes, and changes nothing",
+          "[llm_run][serve]") {
+  Project p;
+  const fs::path examples = test::source_dir() / "examples";
+  auto session = [&](const Stub* stub, const std::string& calls) {
+    const std::string init = R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",)"
+                             R"("capabilities":{},"clientInfo":{"name":"t","version":"1"}}})" "\n"
+                             R"({"jsonrpc":"2.0","method":"notifications/initialized"})" "\n";
+    test::write_text(p.dir / "in.jsonl", init + calls);
+    std::vector<std::string> args{"serve", "--stdio", "--input", (examples / "corpus").string(), "--output",
+                                  p.output().string(), "--cache", p.cache().string(), "--policy", p.policy().string(),
+                                  "--codebook", (examples / "codebook.json").string(), "--roster",
+                                  (examples / "roster.csv").string()};
+    if (stub)
+      args.insert(args.end(), {"--llm-backend", "openai", "--llm-base-url", stub->base_url(), "--llm-model", "stub-model",
+                               "--llm-ca-file", certs().ca.string()});
+    auto r = test::run_cqda(args, (p.dir / "in.jsonl").string());
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    std::map<int, Json> by_id;
+    std::size_t start = 0;
+    for (std::size_t nl = r.out.find('\n'); nl != std::string::npos; start = nl + 1, nl = r.out.find('\n', start)) {
+      Json j = Json::parse(r.out.substr(start, nl - start));
+      if (j.contains("id")) by_id[j["id"].get<int>()] = j;
+    }
+    return by_id;
+  };
+  const std::string call =
+      R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"suggest_codes","arguments":{"max_segments":30}}})" "\n"
+      R"({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get_codebook","arguments":{}}})" "\n";
+
+  SECTION("with a model") {
+    Stub stub({});
+    test::write_text(p.policy(), policy_for("https", "127.0.0.1", stub.port(), 10'000'000));
+    auto r = session(&stub, call);
+    INFO(r[2].dump());
+    CHECK(r[2]["result"]["isError"] == false);
+    const Json& result = r[2]["result"]["structuredContent"];
+    CHECK(result["documents"] == 14);
+    REQUIRE(result["proposals"].size() >= 14);  // the stub proposes one code per request
+    for (const auto& proposal : result["proposals"]) {
+      CHECK(proposal["name"].get<std::string>().rfind("Stub theme", 0) == 0);
+      REQUIRE_FALSE(proposal["quotes"].empty());
+      for (const auto& q : proposal["quotes"]) CHECK(q["end"].get<int>() > q["start"].get<int>());
+    }
+    // At most max_segments per document were sent.
+    for (const auto& request : stub.requests()) {
+      auto body = Json::parse(request["body"].get<std::string>());
+      CHECK(Json::parse(body["messages"][1]["content"].get<std::string>())["segments"].size() <= 30);
+      CHECK(body["response_format"]["json_schema"]["name"] == "code_proposals");
+    }
+    // Proposals are not codes: the codebook is unchanged.
+    const auto& categories = r[3]["result"]["structuredContent"]["codebook"]["categories"];
+    CHECK(categories.dump().find("Stub theme") == std::string::npos);
+  }
+  SECTION("invented quotes drop the proposal") {
+    Json script = Json::array();
+    for (int i = 0; i < 100; ++i) script.push_back({{"quotes", "invented"}});
+    Stub stub({.script = script.dump()});
+    test::write_text(p.policy(), policy_for("https", "127.0.0.1", stub.port(), 10'000'000));
+    auto r = session(&stub, call);
+    const Json& result = r[2]["result"]["structuredContent"];
+    CHECK(result["proposals"].empty());
+    CHECK(result["rejected_quotes"].get<int>() > 14);
+  }
+  SECTION("without a model the tool says what is missing") {
+    test::write_text(p.policy(), test::slurp(examples / "policy.json"));
+    auto r = session(nullptr, call);
+    CHECK(r[2]["result"]["isError"] == true);
+    CHECK(r[2]["result"]["content"][0]["text"].get<std::string>().find("--llm-backend") != std::string::npos);
+  }
+}

@@ -194,13 +194,16 @@ std::string_view leading_words(std::string_view text, std::size_t words) {
   return text.substr(begin, end - begin);
 }
 
-// The default assistant content: one coding per non-blank segment of the last user message.
+// The default assistant content: one coding per non-blank segment of the last user message;
+// or, when the schema asks for code proposals (inductive coding), one proposal quoting every
+// non-blank segment.
 Result<std::string> default_content(const Json& messages, const Json* schema,
                                     bool invented_quotes) {
+  const bool proposals = schema && member(*schema, {"properties", "proposals"});
   const Json* codes =
       schema ? member(*schema, {"properties", "codings", "items", "properties", "code_id", "enum"})
              : nullptr;
-  if (!codes || !codes->is_array() || codes->empty())
+  if (!proposals && (!codes || !codes->is_array() || codes->empty()))
     return cqda::make_error("the schema has no codings.items.properties.code_id.enum");
   const Json* user = nullptr;
   for (const Json& message : messages)
@@ -215,6 +218,7 @@ Result<std::string> default_content(const Json& messages, const Json* schema,
     return cqda::make_error("user message: no \"segments\" array");
 
   Json codings = Json::array();
+  Json quotes = Json::array();
   for (std::size_t i = 0; i < segments->size(); ++i) {
     const Json& segment = (*segments)[i];
     const Json* id = member(segment, {"segment_id"});
@@ -224,11 +228,25 @@ Result<std::string> default_content(const Json& messages, const Json* schema,
                               " needs \"segment_id\" and a string \"text\"");
     std::string_view quote = leading_words(text->get_ref<const std::string&>(), kQuoteWords);
     if (quote.empty()) continue;  // blank segments get no coding
+    if (proposals) {
+      if (quotes.size() < 20)
+        quotes.push_back({{"segment_id", *id}, {"quote", invented_quotes ? std::string(kInventedQuote) : std::string(quote)}});
+      continue;
+    }
     codings.push_back(
         {{"segment_id", *id},
          {"rationale", "stub: segment " + std::to_string(i)},
          {"code_id", (*codes)[i % codes->size()]},
          {"quote", invented_quotes ? std::string(kInventedQuote) : std::string(quote)}});
+  }
+  if (proposals) {
+    Json list = Json::array();
+    if (!quotes.empty())
+      list.push_back({{"name", "Stub theme " + std::to_string(segments->size())},
+                      {"definition", "Segments the stub grouped together."},
+                      {"rationale", "stub: every segment of the batch"},
+                      {"quotes", std::move(quotes)}});
+    return Json{{"proposals", std::move(list)}}.dump();
   }
   return Json{{"codings", std::move(codings)}}.dump();
 }
