@@ -34,6 +34,14 @@ std::string error_message(std::string_view body) {
   return "";
 }
 
+// Whether a 400's error message says the JSON Schema response format is what it refuses.
+bool rejects_response_format(std::string_view body) {
+  const std::string message = error_message(body);
+  for (const char* word : {"response_format", "json_schema", "structured output", "format"})
+    if (message.find(word) != std::string::npos) return true;
+  return false;
+}
+
 // Retry-After as delay-seconds (RFC 9110 §10.2.3); an HTTP date is not trusted to a clock
 // and counts as "unknown".
 std::optional<std::uint32_t> retry_after_seconds(std::string_view value) {
@@ -181,9 +189,11 @@ class Run {
   }
 
   void code_batch(privsep::LlmCallerClient* caller, const llm::Batch& batch, BatchOutcome& outcome, std::mt19937_64& jitter) {
-    const llm::Settings& s = *o_.settings;
-    const llm::ChatRequest request = o_.task == LlmTask::kSuggest ? llm::build_suggestion_request(s, *o_.codebook, batch)
-                                                                  : llm::build_coding_request(s, *o_.codebook, batch);
+    // Structured outputs until the endpoint has refused them once in this run.
+    llm::Settings s = *o_.settings;
+    s.structured_outputs = s.structured_outputs && structured_.load();
+    llm::ChatRequest request = o_.task == LlmTask::kSuggest ? llm::build_suggestion_request(s, *o_.codebook, batch)
+                                                            : llm::build_coding_request(s, *o_.codebook, batch);
 
     if (auto cached = cache_.find(request.cache_key)) {
       std::string why;
@@ -224,14 +234,15 @@ class Run {
            " tokens (egress.token_budget) is used up");
       return;
     }
-    const std::string http = llm::make_post_request(url_, request.body, s.api_key);
+    std::string http = llm::make_post_request(url_, request.body, s.api_key);
     unsigned invalid = 0;
     // One estimate is reserved at the top of every attempt; each attempt settles it with what
     // it cost: the reported usage, or the estimated prompt when the request went out without
     // a usable answer (a provider may bill those too).
     for (unsigned attempt = 1;; ++attempt) {
+      const std::uint64_t reserved = request.estimated_tokens;  // what this attempt holds
       if (stopping()) {
-        settle(request.estimated_tokens, 0);
+        settle(reserved, 0);
         return;
       }
       auto response = caller->exchange({url_, http, s.max_response_bytes, s.timeout_ms});
@@ -240,7 +251,7 @@ class Run {
       if (!response) {  // the caller broke the protocol or died: it has been stopped
         r["error"] = response.error().message;
         log("llm_request", r);
-        settle(request.estimated_tokens, request.estimated_tokens);
+        settle(reserved, request.estimated_tokens);
         outcome.state = BatchState::kFailed;
         stop("the llm-caller process failed: " + response.error().message);
         return;
@@ -275,7 +286,7 @@ class Run {
           r["tokens_out"] = out;
           r["usage_reported"] = answer->usage_reported;
           if (accept(batch, request, answer->content, outcome, why)) {
-            settle(request.estimated_tokens, cost);
+            settle(reserved, cost);
             r["codings"] = outcome.verified.codings.size();
             r["rejected_quotes"] = outcome.verified.rejected;
             if (o_.task == LlmTask::kSuggest) r["proposals"] = outcome.suggestions.proposals.size();
@@ -289,7 +300,7 @@ class Run {
         ++invalid_answers_;
         r["invalid_answer"] = llm::printable(why, 300);
         if (++invalid > s.invalid_answer_retries) {
-          settle(request.estimated_tokens, cost);
+          settle(reserved, cost);
           log("llm_request", r);
           outcome.state = BatchState::kFailed;
           log("llm_batch_failed", {{"batch", batch.index}, {"reason", llm::printable(why, 300)}});
@@ -311,10 +322,22 @@ class Run {
                       std::to_string(s.max_retry_after_s) + " s";
           wait = std::chrono::seconds(*seconds);
         }
+      } else if (response->status == 400 && s.structured_outputs && rejects_response_format(response->response)) {
+        // An endpoint without JSON Schema response formats (older servers, some local ones):
+        // the answer is validated all the same. The request is rebuilt without it and sent
+        // again; the rest of the run follows.
+        if (structured_.exchange(false))  // the first batch to find out records it
+          log("llm_structured_outputs_off", {{"endpoint", url_}, {"status", 400}});
+        s.structured_outputs = false;
+        request = o_.task == LlmTask::kSuggest ? llm::build_suggestion_request(s, *o_.codebook, batch)
+                                               : llm::build_coding_request(s, *o_.codebook, batch);
+        http = llm::make_post_request(url_, request.body, s.api_key);
+        transient = "structured outputs not supported";
+        wait = std::chrono::milliseconds(0);
       } else {
         failure = "the endpoint answered HTTP " + std::to_string(response->status) + error_message(response->response);
       }
-      settle(request.estimated_tokens, cost);
+      settle(reserved, cost);
       if (!failure.empty()) {
         r["error"] = failure;
         log("llm_request", r);
@@ -354,6 +377,7 @@ class Run {
   const std::string url_;
   std::atomic<std::size_t> next_{0};
   std::atomic<bool> stop_flag_{false};
+  std::atomic<bool> structured_{true};
   std::mutex mutex_, log_mutex_;
   std::condition_variable wake_;
   std::string stopped_;

@@ -672,3 +672,21 @@ TEST_CASE("cqda serve: suggest_codes proposes new codes from uncoded segments, w
     CHECK(r[2]["result"]["content"][0]["text"].get<std::string>().find("--llm-backend") != std::string::npos);
   }
 }
+
+TEST_CASE("an endpoint that refuses JSON Schema response formats gets validated JSON requests instead", "[llm_run]") {
+  Stub stub({.script = R"([{"status": 400, "body": "{\"error\": {\"message\": \"response_format json_schema is not supported by this server\"}}"}])"});
+  Project p;
+  test::write_text(p.policy(), policy_for("https", "127.0.0.1", stub.port(), 10'000'000));
+  auto r = run_llm(p, "openai", stub.base_url(), {"--llm-in-flight", "1"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  auto requests = stub.requests();
+  REQUIRE(requests.size() >= 3);
+  CHECK(Json::parse(requests[0]["body"].get<std::string>()).contains("response_format"));
+  for (std::size_t i = 1; i < requests.size(); ++i)
+    CHECK_FALSE(Json::parse(requests[i]["body"].get<std::string>()).contains("response_format"));
+  CHECK(log_records(p.output(), "llm_structured_outputs_off").size() == 1);
+  auto summary = log_records(p.output(), "llm_coding")[0];
+  CHECK(summary["batches_coded"] == summary["batches"]);
+  CHECK(summary["codings"].get<int>() > 100);
+}

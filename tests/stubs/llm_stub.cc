@@ -284,6 +284,24 @@ Reply answer(const Request& request, std::uint64_t n, const ScriptStep& step) {
     const Json* schema = *api == Api::kOpenAi
                              ? member(*body, {"response_format", "json_schema", "schema"})
                              : member(*body, {"format"});
+    // Without a response format (a client that gave up structured outputs), the code ids are
+    // read from the system message's codebook lines "- <id>: ...".
+    Json from_prompt;
+    if (!schema) {
+      Json ids = Json::array();
+      for (const Json& message : *messages) {
+        if (!message.is_object() || message.value("role", "") != "system" || !message["content"].is_string()) continue;
+        const std::string& text = message["content"].get_ref<const std::string&>();
+        for (std::size_t at = 0; (at = text.find("\n- ", at)) != std::string::npos; ++at) {
+          const std::size_t colon = text.find(':', at + 3);
+          const std::size_t newline = text.find('\n', at + 3);
+          if (colon != std::string::npos && colon < newline && text.find(' ', at + 3) > colon)
+            ids.push_back(text.substr(at + 3, colon - at - 3));
+        }
+      }
+      from_prompt = {{"properties", {{"codings", {{"items", {{"properties", {{"code_id", {{"enum", ids}}}}}}}}}}}};
+      schema = &from_prompt;
+    }
     auto made = default_content(*messages, schema, step.invented_quotes);
     if (!made) return {400, error_body(made.error().message)};
     content = std::move(*made);
