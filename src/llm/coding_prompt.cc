@@ -140,9 +140,10 @@ Json answer_schema(const codebook::Codebook& codebook, const Batch& batch) {
           {"additionalProperties", false}};
 }
 
-ChatRequest build_coding_request(const Settings& settings, const codebook::Codebook& codebook, const Batch& batch) {
-  ChatRequest r;
-  r.system = system_prompt(codebook);
+namespace {
+
+// The batch's segments as the user message: {"segments": [{"segment_id", "speaker"?, "text"}]}.
+std::string user_message(const Batch& batch) {
   Json segments = Json::array();
   for (const auto& item : batch.items) {
     Json s = {{"segment_id", batch_segment_id(segments.size())}};
@@ -150,8 +151,11 @@ ChatRequest build_coding_request(const Settings& settings, const codebook::Codeb
     s["text"] = item.segment->text;
     segments.push_back(std::move(s));
   }
-  r.user = Json{{"segments", std::move(segments)}}.dump();
-  r.schema = answer_schema(codebook, batch);
+  return Json{{"segments", std::move(segments)}}.dump();
+}
+
+// Fills the body for the backend, the hashes and the estimates from system, user and schema.
+ChatRequest finish_request(const Settings& settings, ChatRequest r, const char* schema_name, const Batch& batch) {
   Json messages = Json::array({{{"role", "system"}, {"content", r.system}}, {{"role", "user"}, {"content", r.user}}});
   Json body;
   if (settings.backend == Backend::kOllama) {
@@ -163,7 +167,7 @@ ChatRequest build_coding_request(const Settings& settings, const codebook::Codeb
     body = {{"model", settings.model}, {"temperature", settings.temperature}, {"messages", std::move(messages)}};
     if (settings.structured_outputs)
       body["response_format"] = {{"type", "json_schema"},
-                                 {"json_schema", {{"name", "codings"}, {"strict", true}, {"schema", r.schema}}}};
+                                 {"json_schema", {{"name", schema_name}, {"strict", true}, {"schema", r.schema}}}};
   }
   r.body = body.dump();
   r.prompt_hash = sha256_hex(r.system + "\n" + r.user);
@@ -173,6 +177,44 @@ ChatRequest build_coding_request(const Settings& settings, const codebook::Codeb
   r.estimated_prompt_tokens = estimate_tokens(r.body.size());
   r.estimated_tokens = r.estimated_prompt_tokens + kAnswerTokensPerSegment * batch.items.size();
   return r;
+}
+
+// The answer text as JSON of `schema`: one surrounding ``` fence tolerated, bounded, and
+// validated in full. Parser messages are cut before they quote the answer.
+Result<Json> answer_json(std::string_view content, const Json& schema) {
+  auto trim = [](std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+  };
+  std::string_view text = trim(content);
+  if (text.starts_with("```") && text.size() >= 6 && text.ends_with("```")) {
+    text.remove_suffix(3);
+    auto newline = text.find('\n');
+    if (newline == std::string_view::npos) return make_error("the answer is an empty code fence");
+    text = trim(text.substr(newline + 1));
+  }
+  if (text.size() > kMaxAnswerBytes) return make_error("the answer is larger than 4 MiB");
+  auto parsed = parse_json(text, "the model's answer", JsonLimits{kMaxAnswerBytes, kMaxAnswerDepth, false});
+  if (!parsed) {
+    std::string message = parsed.error().message;
+    if (auto at = message.find("last read"); at != std::string::npos) message.resize(at);
+    return make_error(printable(message, 200));
+  }
+  auto violations = validate_against_schema(schema, *parsed);
+  if (!violations.empty())
+    return make_error("the model's answer does not match the schema:\n" + format_violations(violations));
+  return parsed;
+}
+
+}  // namespace
+
+ChatRequest build_coding_request(const Settings& settings, const codebook::Codebook& codebook, const Batch& batch) {
+  ChatRequest r;
+  r.system = system_prompt(codebook);
+  r.user = user_message(batch);
+  r.schema = answer_schema(codebook, batch);
+  return finish_request(settings, std::move(r), "codings", batch);
 }
 
 Result<ChatAnswer> parse_chat_response(Backend backend, std::string_view body) {
@@ -224,31 +266,8 @@ Result<ChatAnswer> parse_chat_response(Backend backend, std::string_view body) {
 }
 
 Result<std::vector<ProposedCoding>> parse_answer(std::string_view content, const Json& schema) {
-  std::string_view text = content;
-  auto trim = [](std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-  };
-  text = trim(text);
-  // A model without structured outputs may fence its JSON: ```json ... ```
-  if (text.starts_with("```") && text.size() >= 6 && text.ends_with("```")) {
-    text.remove_suffix(3);
-    auto newline = text.find('\n');
-    if (newline == std::string_view::npos) return make_error("the answer is an empty code fence");
-    text = trim(text.substr(newline + 1));
-  }
-  if (text.size() > kMaxAnswerBytes) return make_error("the answer is larger than 4 MiB");
-  auto parsed = parse_json(text, "the model's answer", JsonLimits{kMaxAnswerBytes, kMaxAnswerDepth, false});
-  if (!parsed) {
-    // The parser's message may quote the answer ("last read: ..."): keep only the class.
-    std::string message = parsed.error().message;
-    if (auto at = message.find("last read"); at != std::string::npos) message.resize(at);
-    return make_error(printable(message, 200));
-  }
-  auto violations = validate_against_schema(schema, *parsed);
-  if (!violations.empty())
-    return make_error("the model's answer does not match the schema:\n" + format_violations(violations));
+  auto parsed = answer_json(content, schema);
+  if (!parsed) return parsed.error();
   std::vector<ProposedCoding> out;
   for (const auto& c : (*parsed)["codings"])
     out.push_back({c["segment_id"].get<std::string>(), c["rationale"].get<std::string>(),
@@ -329,7 +348,8 @@ Json suggestion_schema(const Batch& batch) {
 }
 
 ChatRequest build_suggestion_request(const Settings& settings, const codebook::Codebook& codebook, const Batch& batch) {
-  ChatRequest r = build_coding_request(settings, codebook, batch);  // the segments, as for coding
+  ChatRequest r;
+  r.user = user_message(batch);
   std::string system =
       "You are a careful qualitative researcher doing inductive coding. The segments you are given were not "
       "coded with any code of the codebook below. Propose new codes for themes they share that the codebook does "
@@ -346,48 +366,12 @@ ChatRequest build_suggestion_request(const Settings& settings, const codebook::C
   }
   r.system = std::move(system);
   r.schema = suggestion_schema(batch);
-  Json messages = Json::array({{{"role", "system"}, {"content", r.system}}, {{"role", "user"}, {"content", r.user}}});
-  Json body;
-  if (settings.backend == Backend::kOllama) {
-    body = {{"model", settings.model}, {"stream", false}};
-    if (settings.structured_outputs) body["format"] = r.schema;
-    body["options"] = {{"temperature", settings.temperature}};
-    body["messages"] = std::move(messages);
-  } else {
-    body = {{"model", settings.model}, {"temperature", settings.temperature}, {"messages", std::move(messages)}};
-    if (settings.structured_outputs)
-      body["response_format"] = {{"type", "json_schema"},
-                                 {"json_schema", {{"name", "code_proposals"}, {"strict", true}, {"schema", r.schema}}}};
-  }
-  r.body = body.dump();
-  r.prompt_hash = sha256_hex(r.system + "\n" + r.user);
-  r.cache_key = sha256_hex("cqda-llm-cache-v1\n" + std::string(backend_name(settings.backend)) + "\n" +
-                           settings.endpoint_url() + "\n" + r.body);
-  r.characters_sent = r.body.size();
-  r.estimated_prompt_tokens = estimate_tokens(r.body.size());
-  r.estimated_tokens = r.estimated_prompt_tokens + kAnswerTokensPerSegment * batch.items.size();
-  return r;
+  return finish_request(settings, std::move(r), "code_proposals", batch);
 }
 
 Result<VerifiedSuggestions> parse_suggestions(std::string_view content, const ChatRequest& request, const Batch& batch) {
-  std::string_view text = content;
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\n')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\n')) text.remove_suffix(1);
-  if (text.starts_with("```") && text.size() >= 6 && text.ends_with("```")) {
-    text.remove_suffix(3);
-    auto newline = text.find('\n');
-    if (newline == std::string_view::npos) return make_error("the answer is an empty code fence");
-    text = text.substr(newline + 1);
-  }
-  auto parsed = parse_json(text, "the model's answer", JsonLimits{kMaxAnswerBytes, kMaxAnswerDepth, false});
-  if (!parsed) {
-    std::string message = parsed.error().message;
-    if (auto at = message.find("last read"); at != std::string::npos) message.resize(at);
-    return make_error(printable(message, 200));
-  }
-  auto violations = validate_against_schema(request.schema, *parsed);
-  if (!violations.empty())
-    return make_error("the model's answer does not match the schema:\n" + format_violations(violations));
+  auto parsed = answer_json(content, request.schema);
+  if (!parsed) return parsed.error();
   VerifiedSuggestions out;
   for (const auto& p : (*parsed)["proposals"]) {
     ++out.proposed;

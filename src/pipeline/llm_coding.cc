@@ -423,6 +423,36 @@ Status check_llm_egress(const policy::Policy& policy, const llm::Settings& setti
   return Status::success();
 }
 
+Result<LlmSetup> prepare_llm(const llm::Settings& given, bool backend_from_flag, const policy::Policy& policy) {
+  LlmSetup setup{given, nullptr};
+  if (auto st = llm::complete_settings(setup.settings, backend_from_flag, "/run/secrets/openai_api_key"); !st) return st.error();
+  if (!setup.enabled()) return setup;
+  if (auto st = check_llm_egress(policy, setup.settings); !st) return st.error();
+  auto tls = llm::ClientTls::create(setup.settings.ca_file);
+  if (!tls) return tls.error();
+  setup.tls = std::move(tls).value();
+  return setup;
+}
+
+Result<std::vector<std::unique_ptr<privsep::LlmCallerClient>>> start_llm_callers(Config& config, const LlmSetup& setup,
+                                                                                const RecordFn& record) {
+  std::vector<std::unique_ptr<privsep::LlmCallerClient>> callers;
+  for (unsigned i = 0; i < setup.settings.in_flight; ++i) {
+    auto caller = privsep::LlmCallerClient::start(config.policy.egress, egress::system_resolver(), setup.tls, [&config] {
+      config.signing_key.reset();
+      config.roster = anonymize::Roster{};
+      config.cases.clear();
+    });
+    if (!caller) return make_error("cannot start the llm-caller: " + caller.error().message);
+    if (i == 0 && !record("sandbox", {{"process", "llm-caller"}, {"pid", (*caller)->pid()},
+                                      {"processes", setup.settings.in_flight}, {"lockdown", (*caller)->lockdown_report()},
+                                      {"trust_anchors", setup.tls->anchors()}}))
+      return make_error("the run log could not be written");
+    callers.push_back(std::move(caller).value());
+  }
+  return callers;
+}
+
 Json LlmCodingResult::summary() const {
   Json j = {{"batches", batches},       {"batches_coded", batches_coded}, {"batches_failed", batches_failed},
             {"segments", segments},     {"requests", requests},           {"cache_hits", cache_hits},

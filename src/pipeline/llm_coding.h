@@ -29,7 +29,9 @@
 #include "common/result.h"
 #include "llm/coding_prompt.h"
 #include "llm/settings.h"
+#include "llm/transport.h"
 #include "pipeline/collect.h"
+#include "pipeline/config.h"
 #include "policy/policy.h"
 #include "privsep/llm_caller.h"
 
@@ -47,6 +49,23 @@ enum class LlmTask {
   kCode,     // deductive: codings against the codebook
   kSuggest,  // inductive: proposals for new codes (llm::SuggestedCode), never applied
 };
+
+// The model side of a `cqda run` or `cqda serve`, set up in the supervisor before anything is
+// read: the settings completed from the environment and secrets, the egress checks that need
+// no document passed, the trust anchors loaded (while files can still be opened).
+struct LlmSetup {
+  llm::Settings settings;
+  std::shared_ptr<llm::ClientTls> tls;  // null for the offline coder
+  bool enabled() const { return settings.backend != llm::Backend::kOffline; }
+};
+Result<LlmSetup> prepare_llm(const llm::Settings& given, bool backend_from_flag, const policy::Policy& policy);
+
+// Forks `settings.in_flight` LLM callers. Call it while the supervisor is single-threaded and
+// before the pseudonym vault is opened: each caller drops the signing key, the roster and the
+// case attributes (freed, not overwritten) before it locks down. The first one's lockdown is
+// recorded (`sandbox`).
+Result<std::vector<std::unique_ptr<privsep::LlmCallerClient>>> start_llm_callers(Config& config, const LlmSetup& setup,
+                                                                                const RecordFn& record);
 
 struct LlmCodingOptions {
   LlmTask task = LlmTask::kCode;

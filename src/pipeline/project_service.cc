@@ -391,12 +391,21 @@ Result<Json> ProjectService::auto_code_document(const Json& request) {
     coder_.emplace(std::move(made).value());
     coder_version_ = store_->codebook_version();
   }
+  auto stored = store_codings(*d, coder_->code_document(*d));
+  if (!stored) return stored.error();
+  return Json{{"document_id", d->id}, {"codings", *stored}};
+}
+
+// A coder's codings of `d` into the project (the store checks each quote again); the number
+// stored. A model's rationale can be kept as the coding's memo.
+Result<std::size_t> ProjectService::store_codings(const Document& d, const std::vector<coder::Coding>& codings,
+                                                  bool rationale_as_memo) {
   std::vector<project::NewCoding> batch;
-  for (const coder::Coding& c : coder_->code_document(*d)) {
-    auto segment = std::find_if(d->segments.begin(), d->segments.end(), [&](const Segment& s) { return s.id == c.segment_id; });
-    if (segment == d->segments.end() || c.start < segment->start) continue;
+  for (const coder::Coding& c : codings) {
+    auto segment = std::find_if(d.segments.begin(), d.segments.end(), [&](const Segment& s) { return s.id == c.segment_id; });
+    if (segment == d.segments.end() || c.start < segment->start) continue;
     project::NewCoding coding;
-    coding.document_id = d->id;
+    coding.document_id = d.id;
     coding.segment_id = segment->id;
     coding.segment_text = segment->text;
     coding.segment_start = segment->start;
@@ -404,24 +413,22 @@ Result<Json> ProjectService::auto_code_document(const Json& request) {
     coding.quote = c.quote;
     coding.code_ids = {c.code_id};
     coding.coder = c.coder;
+    if (rationale_as_memo) coding.memo = c.rationale;
     batch.push_back(std::move(coding));
   }
-  std::size_t stored = 0;
-  if (!batch.empty()) {
-    auto added = store_->add_codings(batch);
-    if (!added) return added.error();
-    stored = added->size();
-    if (!record_change()) return make_error("the run log could not be written");
-  }
-  return Json{{"document_id", d->id}, {"codings", stored}};
+  if (batch.empty()) return std::size_t{0};
+  auto added = store_->add_codings(batch);
+  if (!added) return added.error();
+  if (!record_change()) return make_error("the run log could not be written");
+  return added->size();
 }
 
-// One document through the model (pipeline/llm_coding.h), under the session's one budget.
-// Codings join the project as llm:<model>; a dry run writes the request bodies instead.
-Result<LlmCodingResult> ProjectService::run_llm(const std::vector<Document>& documents, int task, bool dry_run,
+// The model over `documents` (pipeline/llm_coding.h) under the session's one budget; a dry
+// run writes the request bodies to `preview_folder` instead.
+Result<LlmCodingResult> ProjectService::run_llm(const std::vector<Document>& documents, LlmTask task, bool dry_run,
                                                 std::filesystem::path& preview_folder) {
   LlmCodingOptions o;
-  o.task = static_cast<LlmTask>(task);
+  o.task = task;
   o.policy = options_.policy;
   const codebook::Codebook codebook = store_->current_codebook();
   o.codebook = &codebook;
@@ -448,40 +455,18 @@ Result<LlmCodingResult> ProjectService::run_llm(const std::vector<Document>& doc
 // Codings join the project as llm:<model>; a dry run writes the request bodies instead.
 Result<Json> ProjectService::llm_code_document(const Document& d, bool dry_run) {
   std::filesystem::path preview_folder;
-  auto coded = run_llm({d}, static_cast<int>(LlmTask::kCode), dry_run, preview_folder);
+  auto coded = run_llm({d}, LlmTask::kCode, dry_run, preview_folder);
   if (!coded) return coded.error();
-  const auto& o_preview = preview_folder;
   Json reply = {{"document_id", d.id}, {"rejected_quotes", coded->rejected_quotes}};
   if (dry_run) {
     reply["codings"] = 0;
     reply["previews"] = coded->previews;
-    reply["preview_folder"] = std::filesystem::relative(o_preview, options_.output).string();
+    reply["preview_folder"] = std::filesystem::relative(preview_folder, options_.output).string();
     return reply;
   }
-  std::vector<project::NewCoding> batch;
-  for (const coder::Coding& c : coded->codings) {
-    auto segment = std::find_if(d.segments.begin(), d.segments.end(), [&](const Segment& s) { return s.id == c.segment_id; });
-    if (segment == d.segments.end() || c.start < segment->start) continue;
-    project::NewCoding coding;
-    coding.document_id = d.id;
-    coding.segment_id = segment->id;
-    coding.segment_text = segment->text;
-    coding.segment_start = segment->start;
-    coding.span = project::Span{c.start - segment->start, c.end - segment->start};
-    coding.quote = c.quote;
-    coding.code_ids = {c.code_id};
-    coding.coder = c.coder;
-    coding.memo = c.rationale;
-    batch.push_back(std::move(coding));
-  }
-  std::size_t stored = 0;
-  if (!batch.empty()) {
-    auto added = store_->add_codings(batch);
-    if (!added) return added.error();
-    stored = added->size();
-    if (!record_change()) return make_error("the run log could not be written");
-  }
-  reply["codings"] = stored;
+  auto stored = store_codings(d, coded->codings, /*rationale_as_memo=*/true);
+  if (!stored) return stored.error();
+  reply["codings"] = *stored;
   if (!coded->stopped.empty()) reply["stopped"] = coded->stopped;
   return reply;
 }
@@ -522,7 +507,7 @@ Result<Json> ProjectService::suggest_codes(const Json& request) {
   Json reply = {{"document_id", d->id}, {"segments", uncoded.segments.size()}, {"proposals", Json::array()}};
   if (uncoded.segments.empty()) return reply;
   std::filesystem::path preview_folder;
-  auto result = run_llm({uncoded}, static_cast<int>(LlmTask::kSuggest), dry_run, preview_folder);
+  auto result = run_llm({uncoded}, LlmTask::kSuggest, dry_run, preview_folder);
   if (!result) return result.error();
   reply["rejected_quotes"] = result->rejected_quotes;
   if (dry_run) {

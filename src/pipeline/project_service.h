@@ -59,9 +59,11 @@ class ProjectService {
   Result<Json> code_segment(const Json& request);
   Result<Json> auto_code_document(const Json& request);
   Result<Json> llm_code_document(const Document& document, bool dry_run);
+  Result<std::size_t> store_codings(const Document& document, const std::vector<coder::Coding>& codings,
+                                    bool rationale_as_memo = false);
   Result<Json> suggest_codes(const Json& request);
   // Runs the model over `documents` (llm_coding.h) under the session's budget.
-  Result<LlmCodingResult> run_llm(const std::vector<Document>& documents, int task, bool dry_run,
+  Result<LlmCodingResult> run_llm(const std::vector<Document>& documents, LlmTask task, bool dry_run,
                                          std::filesystem::path& preview_folder);
   Result<Json> export_project();
   Result<Json> verify_run_logs(const Json& request) const;

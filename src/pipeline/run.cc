@@ -17,8 +17,6 @@
 #include "pipeline/exit_codes.h"
 #include "pipeline/llm_coding.h"
 #include "pipeline/reader_session.h"
-#include "egress/egress.h"
-#include "llm/transport.h"
 #include "privsep/llm_caller.h"
 #include "privsep/reader.h"
 #include "policy/policy.h"
@@ -56,19 +54,12 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   Config& config = *config_result;
   if (auto folders = check_folders(o)) return fail(folders->exit_code, folders->message);
   // The coder. A model endpoint must pass the egress checks that need no document now,
-  // before anything is read; its trust anchors are loaded while files can still be opened.
-  llm::Settings llm_settings = o.llm;
-  if (auto st = llm::complete_settings(llm_settings, o.llm_backend_from_flag, "/run/secrets/openai_api_key"); !st)
-    return fail(kExitUsage, st.error().message);
-  const bool use_llm = llm_settings.backend != llm::Backend::kOffline;
+  // before anything is read.
+  auto llm_setup = prepare_llm(o.llm, o.llm_backend_from_flag, config.policy);
+  if (!llm_setup) return fail(kExitUsage, llm_setup.error().message);
+  const llm::Settings& llm_settings = llm_setup->settings;
+  const bool use_llm = llm_setup->enabled();
   if (o.dry_run && !use_llm) return fail(kExitUsage, "--dry-run previews what a model would get: choose --llm-backend openai or ollama");
-  std::shared_ptr<llm::ClientTls> client_tls;
-  if (use_llm) {
-    if (auto st = check_llm_egress(config.policy, llm_settings); !st) return fail(kExitUsage, st.error().message);
-    auto tls = llm::ClientTls::create(llm_settings.ca_file);
-    if (!tls) return fail(kExitUsage, tls.error().message);
-    client_tls = std::move(tls).value();
-  }
 
   // 2. The run log: every later step is recorded, failures included.
   const std::string run_id = runlog::new_run_id(std::chrono::system_clock::now());
@@ -106,23 +97,12 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
     return kExitOutput;
 
   // The LLM callers, forked now: before the vault is opened (they never hold the map that
-  // re-identifies) and while the supervisor has no threads. Each drops the signing key, the
-  // roster and the case attributes before it locks down.
+  // re-identifies) and while the supervisor has no threads. A dry run sends nothing.
   std::vector<std::unique_ptr<privsep::LlmCallerClient>> callers;
   if (use_llm && !o.dry_run) {
-    for (unsigned i = 0; i < llm_settings.in_flight; ++i) {
-      auto caller = privsep::LlmCallerClient::start(config.policy.egress, egress::system_resolver(), client_tls, [&config] {
-        config.signing_key.reset();
-        config.roster = anonymize::Roster{};
-        config.cases.clear();
-      });
-      if (!caller) return finish(fail(kExitInternal, "cannot start the llm-caller: " + caller.error().message), "llm-caller");
-      if (i == 0 && !record("sandbox", {{"process", "llm-caller"}, {"pid", (*caller)->pid()},
-                                        {"processes", llm_settings.in_flight}, {"lockdown", (*caller)->lockdown_report()},
-                                        {"trust_anchors", client_tls->anchors()}}))
-        return finish(kExitOutput, "run log");
-      callers.push_back(std::move(caller).value());
-    }
+    auto started = start_llm_callers(config, *llm_setup, record);
+    if (!started) return finish(fail(kExitInternal, started.error().message), "llm-caller");
+    callers = std::move(started).value();
   }
 
   // 3. The pseudonym vault and the anonymizer. The reader process inherits both at fork

@@ -1,7 +1,5 @@
 #include "pipeline/serve.h"
 
-#include "egress/egress.h"
-#include "llm/transport.h"
 #include "pipeline/llm_coding.h"
 #include "privsep/llm_caller.h"
 
@@ -159,17 +157,10 @@ int serve(const ServeOptions& o, std::FILE* err) {
   }
   const std::string transport = o.stdio ? "stdio" : o.plain_http ? "http" : "https";
   // auto_code's coder: a model endpoint passes the egress checks that need no document now.
-  llm::Settings llm_settings = o.llm;
-  if (auto st = llm::complete_settings(llm_settings, o.llm_backend_from_flag, "/run/secrets/openai_api_key"); !st)
-    return fail(kExitUsage, st.error().message);
-  const bool use_llm = llm_settings.backend != llm::Backend::kOffline;
-  std::shared_ptr<llm::ClientTls> client_tls;
-  if (use_llm) {
-    if (auto st = check_llm_egress(config.policy, llm_settings); !st) return fail(kExitUsage, st.error().message);
-    auto tls = llm::ClientTls::create(llm_settings.ca_file);
-    if (!tls) return fail(kExitUsage, tls.error().message);
-    client_tls = std::move(tls).value();
-  }
+  auto llm_setup = prepare_llm(o.llm, o.llm_backend_from_flag, config.policy);
+  if (!llm_setup) return fail(kExitUsage, llm_setup.error().message);
+  const llm::Settings& llm_settings = llm_setup->settings;
+  const bool use_llm = llm_setup->enabled();
 
   // 2. The session's run log.
   const std::string run_id = runlog::new_run_id(std::chrono::system_clock::now());
@@ -194,17 +185,10 @@ int serve(const ServeOptions& o, std::FILE* err) {
   // The LLM callers, forked while the supervisor is single-threaded and before the vault is
   // opened (as in cqda run).
   std::vector<std::unique_ptr<privsep::LlmCallerClient>> callers;
-  for (unsigned i = 0; use_llm && i < llm_settings.in_flight; ++i) {
-    auto caller = privsep::LlmCallerClient::start(config.policy.egress, egress::system_resolver(), client_tls, [&config] {
-      config.signing_key.reset();
-      config.roster = anonymize::Roster{};
-      config.cases.clear();
-    });
-    if (!caller) return finish(fail(kExitInternal, "cannot start the llm-caller: " + caller.error().message), "llm-caller");
-    if (i == 0 && !record("sandbox", {{"process", "llm-caller"}, {"pid", (*caller)->pid()}, {"processes", llm_settings.in_flight},
-                                      {"lockdown", (*caller)->lockdown_report()}, {"trust_anchors", client_tls->anchors()}}))
-      return finish(kExitOutput, "run log");
-    callers.push_back(std::move(caller).value());
+  if (use_llm) {
+    auto started = start_llm_callers(config, *llm_setup, record);
+    if (!started) return finish(fail(kExitInternal, started.error().message), "llm-caller");
+    callers = std::move(started).value();
   }
 
   // 3. The corpus, loaded by the reader with the mcp destination's anonymization.

@@ -163,6 +163,35 @@ std::string everything_under(const fs::path& root) {
   return all;
 }
 
+// One `cqda serve --stdio` session on the example corpus (with the stub's endpoint as its
+// model when there is a stub): initialize, then `calls` (JSON-RPC lines); the responses by id.
+std::map<int, Json> serve_session(const Project& p, const Stub* stub, const std::string& calls) {
+  const fs::path examples = test::source_dir() / "examples";
+  const std::string init = R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",)"
+                           R"("capabilities":{},"clientInfo":{"name":"t","version":"1"}}})" "\n"
+                           R"({"jsonrpc":"2.0","method":"notifications/initialized"})" "\n";
+  test::write_text(p.dir / "in.jsonl", init + calls);
+  std::vector<std::string> args{"serve", "--stdio", "--input", (examples / "corpus").string(), "--output",
+                                p.output().string(), "--cache", p.cache().string(), "--policy", p.policy().string(),
+                                "--codebook", (examples / "codebook.json").string(), "--roster",
+                                (examples / "roster.csv").string()};
+  if (stub)
+    args.insert(args.end(), {"--llm-backend", "openai", "--llm-base-url", stub->base_url(), "--llm-model", "stub-model",
+                             "--llm-ca-file", certs().ca.string()});
+  ::setenv("OPENAI_API_KEY", kApiKey.c_str(), 1);
+  auto r = test::run_cqda(args, (p.dir / "in.jsonl").string());
+  ::unsetenv("OPENAI_API_KEY");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::map<int, Json> by_id;
+  std::size_t start = 0;
+  for (std::size_t nl = r.out.find('\n'); nl != std::string::npos; start = nl + 1, nl = r.out.find('\n', start)) {
+    Json j = Json::parse(r.out.substr(start, nl - start));
+    if (j.contains("id")) by_id[j["id"].get<int>()] = j;
+  }
+  return by_id;
+}
+
 }  // namespace
 
 TEST_CASE("openai backend over TLS: every segment coded, verified, no personal data sent, the key never written",
@@ -544,30 +573,7 @@ TEST_CASE("cqda serve: auto_code over MCP codes with the model under the same ch
   Stub stub({});
   Project p;
   test::write_text(p.policy(), policy_for("https", "127.0.0.1", stub.port(), 10'000'000));
-  const fs::path examples = test::source_dir() / "examples";
-  auto session = [&](const std::string& calls) {
-    const std::string init = R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",)"
-                             R"("capabilities":{},"clientInfo":{"name":"t","version":"1"}}})" "\n"
-                             R"({"jsonrpc":"2.0","method":"notifications/initialized"})" "\n";
-    test::write_text(p.dir / "in.jsonl", init + calls);
-    ::setenv("OPENAI_API_KEY", kApiKey.c_str(), 1);
-    auto r = test::run_cqda({"serve", "--stdio", "--input", (examples / "corpus").string(), "--output", p.output().string(),
-                             "--cache", p.cache().string(), "--policy", p.policy().string(), "--codebook",
-                             (examples / "codebook.json").string(), "--roster", (examples / "roster.csv").string(),
-                             "--llm-backend", "openai", "--llm-base-url", stub.base_url(), "--llm-model", "stub-model",
-                             "--llm-ca-file", certs().ca.string()},
-                            (p.dir / "in.jsonl").string());
-    ::unsetenv("OPENAI_API_KEY");
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-    std::map<int, Json> by_id;
-    std::size_t start = 0;
-    for (std::size_t nl = r.out.find('\n'); nl != std::string::npos; start = nl + 1, nl = r.out.find('\n', start)) {
-      Json j = Json::parse(r.out.substr(start, nl - start));
-      if (j.contains("id")) by_id[j["id"].get<int>()] = j;
-    }
-    return by_id;
-  };
+  auto session = [&](const std::string& calls) { return serve_session(p, &stub, calls); };
 
   auto previewed = session(R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"auto_code","arguments":{"dry_run":true}}})" "\n");
   INFO(previewed[2].dump());
@@ -604,29 +610,7 @@ TEST_CASE("cqda serve: suggest_codes proposes new codes from uncoded segments, w
           "[llm_run][serve]") {
   Project p;
   const fs::path examples = test::source_dir() / "examples";
-  auto session = [&](const Stub* stub, const std::string& calls) {
-    const std::string init = R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",)"
-                             R"("capabilities":{},"clientInfo":{"name":"t","version":"1"}}})" "\n"
-                             R"({"jsonrpc":"2.0","method":"notifications/initialized"})" "\n";
-    test::write_text(p.dir / "in.jsonl", init + calls);
-    std::vector<std::string> args{"serve", "--stdio", "--input", (examples / "corpus").string(), "--output",
-                                  p.output().string(), "--cache", p.cache().string(), "--policy", p.policy().string(),
-                                  "--codebook", (examples / "codebook.json").string(), "--roster",
-                                  (examples / "roster.csv").string()};
-    if (stub)
-      args.insert(args.end(), {"--llm-backend", "openai", "--llm-base-url", stub->base_url(), "--llm-model", "stub-model",
-                               "--llm-ca-file", certs().ca.string()});
-    auto r = test::run_cqda(args, (p.dir / "in.jsonl").string());
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-    std::map<int, Json> by_id;
-    std::size_t start = 0;
-    for (std::size_t nl = r.out.find('\n'); nl != std::string::npos; start = nl + 1, nl = r.out.find('\n', start)) {
-      Json j = Json::parse(r.out.substr(start, nl - start));
-      if (j.contains("id")) by_id[j["id"].get<int>()] = j;
-    }
-    return by_id;
-  };
+  auto session = [&](const Stub* stub, const std::string& calls) { return serve_session(p, stub, calls); };
   const std::string call =
       R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"suggest_codes","arguments":{"max_segments":30}}})" "\n"
       R"({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get_codebook","arguments":{}}})" "\n";
