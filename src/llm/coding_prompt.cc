@@ -173,7 +173,6 @@ ChatRequest finish_request(const Settings& settings, ChatRequest r, const char* 
   r.prompt_hash = sha256_hex(r.system + "\n" + r.user);
   r.cache_key = sha256_hex("cqda-llm-cache-v1\n" + std::string(backend_name(settings.backend)) + "\n" +
                            settings.endpoint_url() + "\n" + r.body);
-  r.characters_sent = r.body.size();
   r.estimated_prompt_tokens = estimate_tokens(r.body.size());
   r.estimated_tokens = r.estimated_prompt_tokens + kAnswerTokensPerSegment * batch.items.size();
   return r;

@@ -61,7 +61,6 @@ struct ChatRequest {
   std::string body;       // the HTTP request body for the backend
   std::string prompt_hash;  // SHA-256 of system + "\n" + user
   std::string cache_key;    // SHA-256 over backend, endpoint and body
-  std::size_t characters_sent = 0;  // bytes of the body
   std::uint64_t estimated_prompt_tokens = 0;
   // Prompt tokens plus an allowance for the answer (kAnswerTokensPerSegment per segment):
   // what the budget reserves before the request is sent.

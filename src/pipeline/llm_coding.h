@@ -75,7 +75,6 @@ struct LlmCodingOptions {
   std::filesystem::path cache_folder;    // <cache>/llm
   std::filesystem::path preview_folder;  // <output>/llm-preview/<run id>, for a dry run
   bool dry_run = false;
-  bool progress = false;
   // Tokens already charged against egress.token_budget in this run (cqda serve codes in
   // several calls under one budget); the result says what is charged after this call.
   std::uint64_t tokens_charged_before = 0;
