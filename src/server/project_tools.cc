@@ -242,6 +242,19 @@ mcp::Tool verify_run_log(DataSource& source) {
   return t;
 }
 
+// The documents a tool works through: `document_ids` when given, else every document.
+Result<std::vector<std::string>> chosen_documents(const Json& args, DataSource& source) {
+  std::vector<std::string> ids;
+  if (args.contains("document_ids")) {
+    for (const auto& id : args["document_ids"]) ids.push_back(id.get<std::string>());
+    return ids;
+  }
+  auto documents = source.list_documents();
+  if (!documents) return documents.error();
+  for (const auto& d : *documents) ids.push_back(d.id);
+  return ids;
+}
+
 // The configured coder (offline rules, or the model the server was started with) over the
 // chosen documents (all by default), one document at a time: progress after each, and a
 // cancellation stops it between documents. With dry_run the model's requests are written
@@ -268,14 +281,9 @@ mcp::Tool auto_code(DataSource& source) {
     "preview_folders":{"type":"array","items":{"type":"string"}}}})json");
   t.annotations = {false, false, true, true};  // with a model backend it reaches the endpoint
   t.handler = [&source](const Json& args, mcp::RequestContext& context) -> mcp::ToolOutcome {
-    std::vector<std::string> ids;
-    if (args.contains("document_ids")) {
-      for (const auto& id : args["document_ids"]) ids.push_back(id.get<std::string>());
-    } else {
-      auto documents = source.list_documents();
-      if (!documents) return mcp::ToolOutcome::failure(documents.error().message);
-      for (const auto& d : *documents) ids.push_back(d.id);
-    }
+    auto chosen = chosen_documents(args, source);
+    if (!chosen) return mcp::ToolOutcome::failure(chosen.error().message);
+    const std::vector<std::string>& ids = *chosen;
     const bool dry_run = args.value("dry_run", false);
     std::size_t done = 0, codings = 0, rejected = 0, previews = 0;
     Json folders = Json::array();
@@ -346,14 +354,9 @@ mcp::Tool suggest_codes(DataSource& source) {
         "end":{"type":"integer"},"quote":{"type":"string"}}}}}}}}})json");
   t.annotations = {true, false, true, true};  // changes nothing; answers are cached; reaches the model's endpoint
   t.handler = [&source](const Json& args, mcp::RequestContext& context) -> mcp::ToolOutcome {
-    std::vector<std::string> ids;
-    if (args.contains("document_ids")) {
-      for (const auto& id : args["document_ids"]) ids.push_back(id.get<std::string>());
-    } else {
-      auto documents = source.list_documents();
-      if (!documents) return mcp::ToolOutcome::failure(documents.error().message);
-      for (const auto& d : *documents) ids.push_back(d.id);
-    }
+    auto chosen = chosen_documents(args, source);
+    if (!chosen) return mcp::ToolOutcome::failure(chosen.error().message);
+    const std::vector<std::string>& ids = *chosen;
     Json proposals = Json::array(), folders = Json::array();
     std::size_t done = 0, rejected = 0, previews = 0;
     for (const auto& id : ids) {
