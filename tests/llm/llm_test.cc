@@ -2,13 +2,28 @@
 // parsing of untrusted answers, quote verification, the cache and HTTP response framing.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
 #include "codebook/codebook.h"
 #include "common/document.h"
+#include "common/fd.h"
 #include "common/json.h"
 #include "llm/cache.h"
 #include "llm/coding_prompt.h"
 #include "llm/transport.h"
 #include "support/test_support.h"
+
+extern char** environ;
 
 using namespace cqda;
 
@@ -306,4 +321,94 @@ TEST_CASE("requests carry the host, the key only when there is one, and a length
   auto plain = llm::make_post_request("http://127.0.0.1:11434/api/chat", "{}", "sk-test");
   CHECK(plain.find("Authorization") == std::string::npos);
   CHECK(plain.find("sk-test") == std::string::npos);
+}
+
+// The transport against llm_stub over TLS, from this process: a socket connected here and
+// handed to exchange_over as the supervisor hands one to the LLM caller.
+namespace {
+
+struct TlsStub {
+  test::TempDir dir;
+  pid_t pid = -1;
+  int port = 0;
+  TlsStub() {
+    REQUIRE(test::run_cqda({"certs", "--out", (dir / "certs").string()}).exit_code == 0);
+    std::vector<std::string> args{CQDA_LLM_STUB, "--listen", "127.0.0.1:0", "--port-file", (dir / "port").string(),
+                                  "--record", (dir / "requests.jsonl").string(), "--tls-cert",
+                                  (dir / "certs" / "server.crt").string(), "--tls-key", (dir / "certs" / "server.key").string()};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    REQUIRE(::posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) == 0);
+    for (int i = 0; i < 500 && !std::filesystem::exists(dir / "port"); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    port = std::stoi(test::slurp(dir / "port"));
+  }
+  ~TlsStub() {
+    ::kill(pid, SIGTERM);
+    ::waitpid(pid, nullptr, 0);
+  }
+  // A connected, non-blocking socket to the stub.
+  UniqueFd connect() const {
+    UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) | O_NONBLOCK);
+    return fd;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("TLS: the certificate must name the host asked for, by DNS name or by IP address", "[llm][tls]") {
+  TlsStub stub;
+  auto tls = llm::ClientTls::create(stub.dir / "certs" / "ca.crt");
+  REQUIRE(tls);
+  const std::string body = R"({"model":"m","messages":[{"role":"user","content":"{\"segments\":[]}"}],)"
+                           R"("response_format":{"type":"json_schema","json_schema":{"name":"codings","schema":)"
+                           R"({"properties":{"codings":{"items":{"properties":{"code_id":{"enum":["a"]}}}}}}}}})";
+  auto exchange = [&](const std::string& host) {
+    const std::string url = "https://" + host + ":" + std::to_string(stub.port) + "/v1/chat/completions";
+    const std::string request = llm::make_post_request(url, body, "");
+    llm::Exchange x;
+    x.host = host;
+    x.tls = true;
+    x.request = request;
+    x.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    llm::ExchangeStats stats;
+    UniqueFd fd = stub.connect();
+    auto reply = llm::exchange_over(fd.get(), tls->get(), x, stats);
+    return std::make_pair(std::move(reply), stats);
+  };
+  for (const std::string host : {"localhost", "127.0.0.1"}) {  // both are in the certificate
+    auto [reply, stats] = exchange(host);
+    INFO(host << ": " << (reply ? "" : reply.error().message));
+    REQUIRE(reply);
+    CHECK(reply->status == 200);
+    CHECK(stats.bytes_sent > 0);
+    CHECK_FALSE(stats.certificate_refused);
+  }
+  for (const std::string host : {"llm.example.org", "127.0.0.2"}) {  // the same server under another name
+    auto [reply, stats] = exchange(host);
+    REQUIRE_FALSE(reply);
+    CHECK(stats.certificate_refused);
+    CHECK(stats.bytes_sent == 0);  // nothing of the request was written
+    CHECK(reply.error().message.find("mismatch") != std::string::npos);
+  }
+  // Trusting only the system store (or nothing) refuses the test CA's certificate.
+  auto system_only = llm::ClientTls::create(std::nullopt);
+  REQUIRE(system_only);
+  UniqueFd fd = stub.connect();
+  llm::Exchange x;
+  x.host = "localhost";
+  const std::string request = llm::make_post_request("https://localhost:1/v1/chat/completions", body, "");
+  x.request = request;
+  x.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  llm::ExchangeStats stats;
+  auto refused = llm::exchange_over(fd.get(), system_only->get(), x, stats);
+  REQUIRE_FALSE(refused);
+  CHECK(stats.certificate_refused);
 }
