@@ -309,11 +309,17 @@ Result<std::shared_ptr<ClientTls>> ClientTls::create(const std::optional<std::fi
 
 ClientTls::~ClientTls() { SSL_CTX_free(ctx_); }
 
-Result<HttpReply> parse_http_response(std::string_view bytes, std::size_t max_body_bytes) {
+Result<HttpReply> parse_http_response(std::string_view bytes, std::size_t max_body_bytes, std::size_t piece) {
   ResponseReader reader(max_body_bytes);
-  auto done = reader.feed(bytes);
-  if (!done) return done.error();
-  if (!*done)
+  if (piece == 0) piece = bytes.size();
+  bool done = false;
+  while (!done && !bytes.empty()) {
+    auto fed = reader.feed(bytes.substr(0, piece));
+    if (!fed) return fed.error();
+    done = *fed;
+    bytes.remove_prefix(std::min(piece, bytes.size()));
+  }
+  if (!done)
     if (auto st = reader.end(); !st) return st.error();
   return reader.take();
 }

@@ -50,10 +50,12 @@ struct HttpReply {
   std::string body;
 };
 
-// Parses a complete HTTP/1.1 response held in memory (the bytes up to the connection's end).
+// Parses a complete HTTP/1.1 response held in memory (the bytes up to the connection's end),
+// fed to the parser `piece` bytes at a time as a socket would deliver them (0: all at once).
 // Errors for anything Beast's parser rejects, a body over `max_body_bytes`, headers over
-// 64 KiB, a 1xx status, or a response cut short.
-Result<HttpReply> parse_http_response(std::string_view bytes, std::size_t max_body_bytes);
+// 64 KiB, a line the parser keeps waiting on beyond that, a 1xx status, or a response cut
+// short.
+Result<HttpReply> parse_http_response(std::string_view bytes, std::size_t max_body_bytes, std::size_t piece = 0);
 
 struct Exchange {
   std::string_view host;     // for SNI and the certificate check
