@@ -63,6 +63,17 @@ Json string_enum(const std::vector<std::string>& values) {
 
 std::string batch_segment_id(std::size_t index) { return "s" + std::to_string(index + 1); }
 
+namespace {
+
+// The batch item a model's segment id names ("s3" is the third), or null.
+const BatchItem* item_for(const Batch& batch, std::string_view id) {
+  for (std::size_t i = 0; i < batch.items.size(); ++i)
+    if (batch_segment_id(i) == id) return &batch.items[i];
+  return nullptr;
+}
+
+}  // namespace
+
 std::string printable(std::string_view text, std::size_t max_code_points) {
   std::string out;
   std::size_t pos = 0, count = 0;
@@ -280,13 +291,11 @@ VerifiedCodings verify_codings(const std::vector<ProposedCoding>& proposals, con
   VerifiedCodings out;
   std::set<std::tuple<std::string, std::string, std::size_t, std::size_t>> seen;
   for (const auto& p : proposals) {
-    const BatchItem* item = nullptr;
-    for (std::size_t i = 0; i < batch.items.size(); ++i)
-      if (batch_segment_id(i) == p.segment_id) item = &batch.items[i];
+    const BatchItem* item = item_for(batch, p.segment_id);
     std::string_view quote = p.quote;
     while (!quote.empty() && (quote.front() == ' ' || quote.front() == '\n')) quote.remove_prefix(1);
     while (!quote.empty() && (quote.back() == ' ' || quote.back() == '\n')) quote.remove_suffix(1);
-    const std::string& text = item ? item->segment->text : std::string();
+    const std::string_view text = item ? std::string_view(item->segment->text) : std::string_view();
     std::size_t at = (item && !quote.empty()) ? text.find(quote) : std::string::npos;
     // A match must start and end on character boundaries (never inside a UTF-8 sequence).
     auto boundary = [&](std::size_t pos) {
@@ -300,7 +309,7 @@ VerifiedCodings verify_codings(const std::vector<ProposedCoding>& proposals, con
       continue;
     }
     const Segment& s = *item->segment;
-    const std::size_t start = s.start + utf8::length(std::string_view(text).substr(0, at));
+    const std::size_t start = s.start + utf8::length(text.substr(0, at));
     const std::size_t end = start + utf8::length(quote);
     if (!seen.emplace(s.id, p.code_id, start, end).second) continue;
     coder::Coding c;
@@ -377,10 +386,7 @@ Result<VerifiedSuggestions> parse_suggestions(std::string_view content, const Ch
     SuggestedCode code{printable(p["name"].get<std::string>(), 120), printable(p["definition"].get<std::string>(), 2000),
                        printable(p["rationale"].get<std::string>(), 2000), {}};
     for (const auto& q : p["quotes"]) {
-      const std::string id = q["segment_id"].get<std::string>();
-      const BatchItem* item = nullptr;
-      for (std::size_t i = 0; i < batch.items.size(); ++i)
-        if (batch_segment_id(i) == id) item = &batch.items[i];
+      const BatchItem* item = item_for(batch, q["segment_id"].get<std::string>());
       const std::string quote = q["quote"].get<std::string>();
       const std::size_t at = item ? item->segment->text.find(quote) : std::string::npos;
       if (at == std::string::npos) {
