@@ -16,6 +16,11 @@ std::string errno_text(int err) {
   return std::string(name ? name : "E?") + " (" + std::strerror(err) + ")";
 }
 
+bool secret_present(const std::filesystem::path& path) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(path, ec) && std::filesystem::file_size(path, ec) > 0 && !ec;
+}
+
 Result<std::string> read_file(const std::filesystem::path& path, std::size_t max_bytes) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (!fd.valid()) return make_error("open(" + path.string() + "): " + errno_text(errno));

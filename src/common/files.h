@@ -22,6 +22,11 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view con
 // without fsync: for files in a private staging folder that is synced once as a whole.
 Status write_new_file(const std::filesystem::path& path, std::string_view content, unsigned mode = 0644);
 
+// A secret at a default place such as /run/secrets/NAME is present when it is a regular file
+// with content. A missing file, an empty one, or a folder (what a bind mount of an absent
+// Compose secret can leave) all mean "not given", so a deployment can leave any secret out.
+bool secret_present(const std::filesystem::path& path);
+
 // strerror(errno) as "ENOENT (No such file or directory)"-style text for messages.
 std::string errno_text(int err);
 

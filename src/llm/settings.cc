@@ -67,8 +67,7 @@ Status complete_settings(Settings& settings, bool backend_from_flag, const std::
   // appended after it.
   if (settings.base_url.find_first_of("?#") != std::string::npos)
     return make_error("the LLM base URL must not have a query or fragment: " + settings.base_url.substr(0, settings.base_url.find_first_of("?#")) + "...");
-  std::error_code ec;
-  if (std::filesystem::exists(secret_file, ec)) {
+  if (secret_present(secret_file)) {
     auto key = read_file(secret_file, 64 * 1024);
     if (!key) return make_error("cannot read the API key: " + key.error().message);
     settings.api_key = trim(std::move(key).value());

@@ -70,8 +70,7 @@ Result<Config> load_config(const ProjectOptions& o) {
     config.cases = std::move(cases).value();
   }
   std::optional<fs::path> key_path = o.signing_key;
-  std::error_code ec;
-  if (!key_path && fs::exists(kSecretsSigningKey, ec)) key_path = kSecretsSigningKey;
+  if (!key_path && secret_present(kSecretsSigningKey)) key_path = kSecretsSigningKey;
   if (config.policy.audit.signing != policy::Signing::kOff && key_path) {
     auto key = runlog::load_signing_key(*key_path);
     if (!key) return make_error("cannot load the signing key: " + key.error().message);
@@ -92,7 +91,7 @@ Result<Config> load_config(const ProjectOptions& o) {
 Result<anonymize::VaultKey> vault_key_for(const ProjectOptions& o) {
   std::error_code ec;
   if (o.vault_key) return anonymize::load_or_create_vault_key(*o.vault_key);
-  if (fs::exists(kSecretsVaultKey, ec)) return anonymize::load_or_create_vault_key(kSecretsVaultKey);
+  if (secret_present(kSecretsVaultKey)) return anonymize::load_or_create_vault_key(kSecretsVaultKey);
   fs::path keys = o.cache / "keys";
   fs::create_directories(keys, ec);
   if (ec) return make_error("cannot create " + keys.string() + ": " + ec.message());

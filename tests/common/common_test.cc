@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
 
 #include "common/csv.h"
 #include "common/document.h"
@@ -100,4 +103,19 @@ TEST_CASE("atomic writes and bounded reads", "[common]") {
   CHECK_THAT(read_file(dir.path(), 3).error().message, Catch::Contains("not a regular file"));
   CHECK_THAT(read_file(dir / "missing", 3).error().message, Catch::Contains("ENOENT"));
   CHECK_FALSE(write_file_atomic(dir / "no/such/dir/x", "x").ok());
+}
+
+TEST_CASE("secret_present: only a regular file with content counts as a given secret", "[common]") {
+  const auto dir = std::filesystem::temp_directory_path() / ("cqda-secret-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "folder");
+  CHECK_FALSE(secret_present(dir / "missing"));
+  CHECK_FALSE(secret_present(dir / "folder"));  // what a bind mount of an absent secret can leave
+  std::ofstream(dir / "empty").close();
+  CHECK_FALSE(secret_present(dir / "empty"));
+  std::ofstream(dir / "key") << "sk-test";
+  CHECK(secret_present(dir / "key"));
+  std::filesystem::create_symlink(dir / "empty", dir / "link-to-empty");
+  CHECK_FALSE(secret_present(dir / "link-to-empty"));
+  std::filesystem::remove_all(dir);
 }
