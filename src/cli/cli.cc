@@ -3,11 +3,16 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "codebook/codebook.h"
+#include "common/files.h"
 #include "http/certs.h"
+#include "http/listen.h"
+#include "http/probe.h"
 #include "server/contract.h"
 #include "pipeline/exit_codes.h"
 #include "pipeline/run.h"
@@ -24,13 +29,58 @@ namespace {
 constexpr const char* kExitCodes =
     "Exit codes:\n"
     "  0   success\n"
-    "  1   verify: the run log is not intact (the first bad record is named)\n"
+    "  1   verify: the run log is not intact (the first bad record is named); healthcheck: the server did not\n"
+    "      answer as expected (the reason is printed)\n"
     "  2   usage error, or an invalid policy, codebook, roster or case file (every violation is listed)\n"
     "  3   run completed, but some input files could not be processed (listed in the summary)\n"
     "  4   outputs could not be written or failed validation (nothing partial was written)\n"
     "  5   run: coding with the model stopped early (token budget, endpoint failures, credentials); the outputs\n"
     "      hold the codings made so far and the report says why; run again to resume\n"
     "  70  internal error, or a sandboxed process died (the cause is printed and in the run log)\n";
+
+struct HealthcheckFlags {
+  std::string connect = "127.0.0.1:8765", tls_cert, tls_dir;
+  bool plain_http = false;
+  int timeout_ms = 5000;
+};
+
+// A healthy server refuses an unauthenticated GET /mcp with 401 (see http/probe.h).
+int healthcheck(const HealthcheckFlags& flags) {
+  auto address = http::parse_listen_address(flags.connect);
+  if (!address) {
+    std::fprintf(stderr, "cqda healthcheck: --connect %s: %s\n", flags.connect.c_str(), address.error().message.c_str());
+    return kExitUsage;
+  }
+  http::ProbeOptions probe;
+  probe.address = *address;
+  probe.tls = !flags.plain_http;
+  probe.timeout = std::chrono::milliseconds(flags.timeout_ms);
+  std::string pin = flags.tls_cert;
+  if (pin.empty() && secret_present("/run/secrets/tls_cert")) pin = "/run/secrets/tls_cert";
+  if (pin.empty() && !flags.tls_dir.empty() && secret_present(std::filesystem::path(flags.tls_dir) / "server.crt"))
+    pin = (std::filesystem::path(flags.tls_dir) / "server.crt").string();
+  if (probe.tls && !pin.empty()) {
+    auto pem = read_file(pin, 1u << 20);
+    if (!pem) {
+      std::fprintf(stderr, "cqda healthcheck: %s\n", pem.error().message.c_str());
+      return kExitUsage;
+    }
+    probe.pinned_certificate_pem = std::move(pem).value();
+  }
+  auto result = http::probe_server(probe);
+  if (!result) {
+    std::fprintf(stderr, "cqda healthcheck: unhealthy: %s\n", result.error().message.c_str());
+    return kExitFailure;
+  }
+  if (result->status != 401) {
+    std::fprintf(stderr, "cqda healthcheck: unhealthy: %s (expected 401, the edge asking for the token)\n",
+                 result->summary.c_str());
+    return kExitFailure;
+  }
+  std::printf("cqda healthcheck: healthy: %s%s\n", result->summary.c_str(),
+              probe.pinned_certificate_pem ? ", pinned certificate" : "");
+  return kExitOk;
+}
 
 // The model backend's flags, the same for `run` and `serve` (docs/LLM.md).
 struct LlmFlags {
@@ -215,7 +265,7 @@ int main(int argc, char** argv) {
                 "Write the exact requests the model would get to OUTPUT/llm-preview/<run>/ and send nothing");
 
   pipeline::ServeOptions serve_options;
-  std::string serve_roster, serve_signing_key, serve_vault_key, serve_tls_cert, serve_tls_key, serve_token_file;
+  std::string serve_roster, serve_signing_key, serve_vault_key, serve_tls_cert, serve_tls_key, serve_token_file, serve_tls_dir;
   auto* serve_cmd = app.add_subcommand("serve", "Serve the project to MCP clients over HTTPS (default) or stdio");
   serve_cmd->add_option("--input", serve_options.input, "Folder of raw data (read-only; never written)")->required();
   serve_cmd->add_option("--output", serve_options.output, "Folder for run-logs/ and project state")->required();
@@ -231,6 +281,10 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--tls-cert", serve_tls_cert, "Server certificate chain, PEM (default: /run/secrets/tls_cert; see cqda certs)")
       ->excludes(stdio_flag);
   serve_cmd->add_option("--tls-key", serve_tls_key, "Server private key, PEM (default: /run/secrets/tls_key)")->excludes(stdio_flag);
+  serve_cmd->add_option("--tls-dir", serve_tls_dir,
+                        "Without --tls-cert/--tls-key or their secrets: make a local CA and server certificate in this "
+                        "folder on first start and use them (clients trust DIR/ca.crt)")
+      ->excludes(stdio_flag);
   serve_cmd->add_flag("--plain-http", serve_options.plain_http, "Serve HTTP without TLS (only on a loopback address)")
       ->excludes(stdio_flag);
   serve_cmd->add_option("--token-file", serve_token_file,
@@ -254,6 +308,18 @@ int main(int argc, char** argv) {
   certs_cmd->add_flag("--force", certs_force, "Replace existing files");
 
   std::string keygen_dir;
+  HealthcheckFlags health;
+  auto* health_cmd = app.add_subcommand(
+      "healthcheck", "Exit 0 when the cqda serve HTTPS endpoint answers at its edge (for container healthchecks; no shell needed)");
+  health_cmd->add_option("--connect", health.connect, "ADDR:PORT of the server (default 127.0.0.1:8765)");
+  health_cmd->add_option("--tls-cert", health.tls_cert,
+                         "The server's certificate, which it must present (default: /run/secrets/tls_cert, else "
+                         "--tls-dir's server.crt, else any)");
+  health_cmd->add_option("--tls-dir", health.tls_dir, "The folder given to cqda serve --tls-dir");
+  health_cmd->add_flag("--plain-http", health.plain_http, "The server speaks plain HTTP (loopback only)");
+  health_cmd->add_option("--timeout", health.timeout_ms, "Milliseconds for each step (default 5000)")
+      ->check(CLI::Range(100, 600000));
+
   auto* keygen_cmd = app.add_subcommand("keygen", "Make an Ed25519 key pair for signing run logs");
   keygen_cmd->add_option("--out", keygen_dir, "Folder for signing.key (0600) and signing.pub")->required();
 
@@ -309,11 +375,13 @@ int main(int argc, char** argv) {
       if (!serve_tls_cert.empty()) serve_options.tls_cert = serve_tls_cert;
       if (!serve_tls_key.empty()) serve_options.tls_key = serve_tls_key;
       if (!serve_token_file.empty()) serve_options.token_file = serve_token_file;
+      if (!serve_tls_dir.empty()) serve_options.tls_dir = serve_tls_dir;
       serve_options.llm_backend_from_flag = apply_llm_flags(serve_llm, serve_options.llm);
       return pipeline::serve(serve_options, stderr);
     }
     if (*certs_cmd) return certs(certs_dir, certs_force);
     if (*keygen_cmd) return keygen(keygen_dir);
+    if (*health_cmd) return healthcheck(health);
     if (*verify_cmd) return verify(verify_log, verify_keys, allow_unsigned);
     if (*policy_check_cmd) return policy_check(policy_file);
     if (*codebook_check_cmd) return codebook_check(codebook_file);

@@ -5,7 +5,7 @@ namespace cqda {
 
 enum ExitCode : int {
   kExitOk = 0,             // success
-  kExitFailure = 1,        // verify: the log is not intact; other commands: unspecified failure
+  kExitFailure = 1,        // verify: the log is not intact; healthcheck: the server is not answering
   kExitUsage = 2,          // bad command line, or an invalid policy, codebook, roster or case file
   kExitInputsSkipped = 3,  // the run completed, but some input files could not be processed
   kExitOutput = 4,         // outputs could not be written or failed validation; nothing partial was written

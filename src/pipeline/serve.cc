@@ -16,6 +16,7 @@
 #include <re2/re2.h>
 
 #include "common/files.h"
+#include "http/certs.h"
 #include "http/listen.h"
 #include "http/server.h"
 #include "http/tls.h"
@@ -59,13 +60,13 @@ struct HttpPlan {
   http::ListenAddress address;
   http::ServerOptions options;
   bool token_generated = false;
+  std::string notice;  // what was made for the operator to know, printed once
 };
 
 std::optional<std::filesystem::path> secret_or(const std::optional<std::filesystem::path>& given, const char* name) {
   if (given) return given;
   const std::filesystem::path secret = std::filesystem::path("/run/secrets") / name;
-  std::error_code ec;
-  if (std::filesystem::is_regular_file(secret, ec)) return secret;
+  if (secret_present(secret)) return secret;
   return std::nullopt;
 }
 
@@ -81,9 +82,21 @@ Result<HttpPlan> plan_http(const ServeOptions& o) {
   if (!o.plain_http) {
     auto cert = secret_or(o.tls_cert, "tls_cert");
     auto key = secret_or(o.tls_key, "tls_key");
+    if (!cert && !key && o.tls_dir) {
+      std::error_code ec;
+      cert = *o.tls_dir / "server.crt";
+      key = *o.tls_dir / "server.key";
+      if (!std::filesystem::exists(*cert, ec) && !std::filesystem::exists(*key, ec)) {
+        auto made = http::write_certificates(*o.tls_dir);
+        if (!made) return make_error("--tls-dir: " + made.error().message);
+        plan.notice = "made a local CA and a server certificate for localhost, 127.0.0.1 and ::1 in " +
+                      o.tls_dir->string() + "; clients trust " + made->ca_certificate.string() +
+                      " (SHA-256 fingerprint " + made->ca_fingerprint_sha256 + ")";
+      }
+    }
     if (!cert || !key)
       return make_error("no TLS certificate and key: pass --tls-cert and --tls-key (make a local pair with "
-                        "`cqda certs --out DIR`), or --plain-http on a loopback address");
+                        "`cqda certs --out DIR`), or --tls-dir DIR to have one made, or --plain-http on a loopback address");
     auto chain = read_file(*cert, 1u << 20);
     if (!chain) return make_error("--tls-cert: " + chain.error().message);
     auto pem = read_file(*key, 1u << 20);
@@ -267,6 +280,7 @@ int serve(const ServeOptions& o, std::FILE* err) {
                                  : http_plan->address.address;
     std::fprintf(err, "cqda serve: serving MCP on %s://%s:%u/mcp\n", o.plain_http ? "http" : "https", host.c_str(),
                  static_cast<unsigned>(http_plan->address.port));
+    if (!http_plan->notice.empty()) std::fprintf(err, "cqda serve: %s\n", http_plan->notice.c_str());
     if (http_plan->token_generated)
       std::fprintf(err, "cqda serve: clients must send the header  Authorization: Bearer %s\n"
                         "cqda serve: (generated for this run and shown only here; --token-file keeps one across runs)\n",

@@ -15,6 +15,9 @@ struct ServeOptions : ProjectOptions {
   std::string listen = "127.0.0.1:8765";
   std::optional<std::filesystem::path> tls_cert;    // else /run/secrets/tls_cert
   std::optional<std::filesystem::path> tls_key;     // else /run/secrets/tls_key
+  // When neither of the above is given: a folder where a local CA and a server certificate
+  // are made on first start (as `cqda certs` makes them) and reused after.
+  std::optional<std::filesystem::path> tls_dir;
   bool plain_http = false;                          // HTTP without TLS: loopback only
   std::optional<std::filesystem::path> token_file;  // else /run/secrets/mcp_token, else generated
   std::vector<std::string> allowed_hosts;           // names clients use besides localhost/127.0.0.1/[::1]
