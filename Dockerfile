@@ -84,6 +84,8 @@ COPY --from=build /rootfs/ /
 USER ${CQDA_UID}:${CQDA_GID}
 WORKDIR /data/output
 EXPOSE 8765
-ENTRYPOINT ["/usr/bin/cqda"]
-CMD ["--help"]
-HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 CMD ["/usr/bin/cqda", "healthcheck"]
+# No entrypoint: commands name the program, as on the host (`cqda serve ...`, `cqda run ...`).
+ENV PATH=/usr/bin
+CMD ["cqda", "--help"]
+# No HEALTHCHECK here: the image also runs batch jobs and stdio sessions, which serve no HTTPS
+# port. The Compose service defines its healthcheck (`cqda healthcheck`, no shell needed).

@@ -42,15 +42,28 @@ no_engine() {
   exit 0
 }
 
-# 1. A Docker engine: the one running, else install and start one.
+# 1. A Docker engine: the one running, else install and start one. An engine this script
+# starts is stopped again at the end.
 started_dockerd=""
-if ! docker info >/dev/null 2>&1; then
-  if ! command -v dockerd >/dev/null || ! command -v docker-compose >/dev/null; then
-    [ "$(id -u)" = 0 ] || no_engine "docker is not installed and installing it needs root"
-    say "installing docker.io, docker-compose and debootstrap"
-    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io docker-compose debootstrap; } \
-      > /tmp/cqda-docker-install.log 2>&1 || no_engine "apt-get install docker.io failed (/tmp/cqda-docker-install.log)"
+tmp=""
+cleanup() {
+  if [ -n "$tmp" ]; then
+    "${compose[@]}" -p "$project" down -v --remove-orphans >/dev/null 2>&1 || true
+    rm -rf "$tmp"
   fi
+  if [ -n "$started_dockerd" ]; then kill "$started_dockerd" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+compose=(docker-compose)
+apt_install() {
+  [ "$(id -u)" = 0 ] || no_engine "$* missing, and installing needs root"
+  say "installing $*"
+  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"; } \
+    > /tmp/cqda-docker-install.log 2>&1 || no_engine "apt-get install $* failed (/tmp/cqda-docker-install.log)"
+}
+if ! docker info >/dev/null 2>&1; then
+  # Only where no engine is installed at all (a docker-ce installation is left alone).
+  command -v dockerd >/dev/null || apt_install docker.io
   if ! docker info >/dev/null 2>&1; then
     [ "$(id -u)" = 0 ] || no_engine "dockerd is not running and starting it needs root"
     say "starting dockerd"
@@ -60,7 +73,10 @@ if ! docker info >/dev/null 2>&1; then
     docker info >/dev/null 2>&1 || no_engine "dockerd did not start ($(tail -n 1 /tmp/cqda-dockerd.log))"
   fi
 fi
-if docker compose version >/dev/null 2>&1; then compose=(docker compose); else compose=(docker-compose); fi
+if docker compose version >/dev/null 2>&1; then compose=(docker compose); else
+  command -v docker-compose >/dev/null || apt_install docker-compose
+  compose=(docker-compose)
+fi
 "${compose[@]}" version >/dev/null 2>&1 || no_engine "neither docker compose nor docker-compose works"
 
 [ -x "$build_dir/cqda" ] || { say "FAIL: $build_dir/cqda is missing (scripts/build.sh first)"; exit 1; }
@@ -81,19 +97,13 @@ cp -r examples "$tmp/examples"
 chmod -R a+rX "$tmp/examples"
 export CQDA_INPUT="$tmp/examples/corpus" CQDA_CONFIG="$tmp/examples"
 export CQDA_SECRETS="$tmp/secrets" CQDA_VERSION="$version" CQDA_RATE_LIMIT=1000
-cleanup() {
-  "${compose[@]}" -p "$project" down -v --remove-orphans >/dev/null 2>&1 || true
-  rm -rf "$tmp"
-  if [ -n "$started_dockerd" ]; then kill "$started_dockerd" 2>/dev/null || true; fi
-}
-trap cleanup EXIT
 
 # 2. The base image, and the cqda image.
 base="$(sed -nE 's/^ARG BASE_IMAGE=(.*)$/\1/p' Dockerfile | head -n 1)"
 if ! docker image inspect "$base" >/dev/null 2>&1; then
   if timeout 60 docker pull -q "$base" >/dev/null 2>&1; then say "pulled $base"; else
     say "cannot pull $base: making it with debootstrap"
-    scripts/make-base-image.sh "$base" || no_engine "the base image $base can neither be pulled nor made (no registry, no Debian mirror)"
+    scripts/make-base-image.sh "$base" || { say "FAIL: the base image $base can neither be pulled nor made"; exit 1; }
   fi
 fi
 say "building $image"
@@ -122,6 +132,10 @@ if [ "${CQDA_CONTAINER_REPRO:-0}" = 1 ]; then
 fi
 
 # 3. The Compose service on the example corpus.
+if timeout 3 bash -c '</dev/tcp/127.0.0.1/8765' 2>/dev/null; then
+  say "FAIL: 127.0.0.1:8765 is already taken (a cqda deployment running?); the test needs the port"
+  exit 1
+fi
 scripts/init-secrets.sh "$CQDA_SECRETS" --token --signing-key >/dev/null
 token="$(cat "$CQDA_SECRETS/mcp_token")"
 "${compose[@]}" -p "$project" up -d cqda-mcp > "$tmp/up.log" 2>&1 || { cat "$tmp/up.log"; say "FAIL: compose up"; exit 1; }
@@ -153,8 +167,9 @@ check "the MCP TypeScript SDK client passes over HTTPS on 127.0.0.1:8765 with th
 loopback_reachable() { timeout 5 bash -c '</dev/tcp/127.0.0.1/8765'; }
 check "127.0.0.1:8765 accepts connections" loopback_reachable
 other_interfaces() {
-  local ips; ips=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -v '^127\.' | grep -v '^$' || true)
-  [ -n "$ips" ] || { echo "no other address on this host"; return 0; }
+  local ips; ips=$({ hostname -I 2>/dev/null || ip -o addr show 2>/dev/null | awk '{sub(/\/.*/, "", $4); print $4}'; } |
+    tr ' ' '\n' | grep -vE '^(127\.|::1$|fe80:)' | grep -v '^$' || true)
+  [ -n "$ips" ] || { echo "no address but loopback on this host: nothing else to reach"; return 0; }
   for ip in $ips; do
     case "$ip" in *:*) target="[$ip]" ;; *) target="$ip" ;; esac
     if timeout 5 bash -c "</dev/tcp/$ip/8765" 2>/dev/null; then echo "port 8765 answers on $ip"; return 1; fi
@@ -167,7 +182,7 @@ processes() {
   local pids n=0
   pids=$(docker top "$cid" -eo pid | tail -n +2)
   for pid in $pids; do
-    local s; s=$(cat "/proc/$pid/status")
+    local s; s=$(cat "/proc/$pid/status" 2>/dev/null) || continue  # a healthcheck that has just ended
     echo "pid $pid: $(grep -E '^(Name|Uid|NoNewPrivs|CapEff|Seccomp):' <<<"$s" | tr -s '\t ' ' ' | paste -sd' ')"
     grep -qE '^Uid:\s+10001\s+10001\s+10001\s+10001$' <<<"$s" || { echo "pid $pid is not uid 10001"; return 1; }
     grep -qE '^NoNewPrivs:\s+1$' <<<"$s" || { echo "pid $pid: NoNewPrivs is not 1"; return 1; }
@@ -215,7 +230,7 @@ check "CIS Docker Benchmark runtime settings (docs/DEPLOYMENT.md lists them)" ci
 
 # 4. A batch run in the container; its signed run log verifies outside.
 batch() {
-  "${compose[@]}" -p "$project" run --rm -T cqda-mcp run --input /data/input --output /data/output/batch \
+  "${compose[@]}" -p "$project" run --rm -T cqda-mcp cqda run --input /data/input --output /data/output/batch \
     --cache /data/cache --policy /config/policy.json --codebook /config/codebook.json --roster /config/roster.csv \
     --cases /config/cases.csv --no-progress || return 1
   docker cp "$cid:/data/output/batch" "$tmp/batch" || return 1
@@ -231,7 +246,7 @@ sdk_stdio() {
     run -i --rm --read-only --tmpfs /tmp:size=64m --cap-drop ALL --security-opt no-new-privileges:true \
     --security-opt "seccomp=$src/seccomp.json" --network none \
     -v "$CQDA_INPUT:/data/input:ro" -v "$CQDA_CONFIG:/config:ro" "$image" \
-    serve --stdio --input /data/input --output /tmp/out --cache /tmp/cache --policy /config/policy.json \
+    cqda serve --stdio --input /data/input --output /tmp/out --cache /tmp/cache --policy /config/policy.json \
     --codebook /config/codebook.json --roster /config/roster.csv
 }
 check "docker run -i ... serve --stdio passes the SDK client's checks" sdk_stdio
@@ -261,7 +276,8 @@ state_survives() {
   docker cp "$cid:/data/cache/tls/ca.crt" "$tmp/ca2.crt" || return 1
   cmp "$tmp/ca.crt" "$tmp/ca2.crt" || return 1  # the generated CA is kept too: clients keep trusting it
   s=$(mcp_session)
-  mcp_call "$s" '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"list_memos","arguments":{}}}' | grep -q "$marker"
+  mcp_call "$s" '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"list_memos","arguments":{}}}' > "$tmp/memos.json"
+  grep -q "$marker" "$tmp/memos.json"
 }
 check "compose down and up keep the project state (a memo) and the TLS certificate" state_survives
 

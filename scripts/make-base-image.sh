@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 tag="${1:-$(sed -nE 's/^ARG BASE_IMAGE=(.*)$/\1/p' Dockerfile | head -n 1)}"
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 [ -n "$tag" ] || { echo "make-base-image: no BASE_IMAGE in the Dockerfile" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "make-base-image: run as root (debootstrap needs it)" >&2; exit 2; }
 if ! command -v debootstrap >/dev/null; then
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap
 fi
@@ -24,4 +25,9 @@ debootstrap --variant=minbase bookworm "$root/rootfs" "$mirror" > "$root/deboots
 # As the official slim images: no package lists or caches in the image.
 rm -rf "$root/rootfs/var/lib/apt/lists/"* "$root/rootfs/var/cache/apt/"*.bin "$root/rootfs/var/cache/apt/archives/"*.deb
 tar -C "$root/rootfs" --numeric-owner -c . | docker import -c 'CMD ["bash"]' - "$tag" >/dev/null
-echo "make-base-image: tagged $tag (Debian $(cat "$root/rootfs/etc/debian_version"))"
+release="$(cat "$root/rootfs/etc/debian_version")"
+echo "make-base-image: tagged $tag (Debian $release)"
+case "$tag" in
+  *:"$release"|*:"$release"-*) ;;
+  *) echo "make-base-image: NOTE: the mirror serves Debian $release, not the release $tag names" >&2 ;;
+esac

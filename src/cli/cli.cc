@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -67,6 +68,7 @@ int healthcheck(const HealthcheckFlags& flags) {
     }
     probe.pinned_certificate_pem = std::move(pem).value();
   }
+  ::signal(SIGPIPE, SIG_IGN);  // a server that resets the connection is unhealthy, not fatal
   auto result = http::probe_server(probe);
   if (!result) {
     std::fprintf(stderr, "cqda healthcheck: unhealthy: %s\n", result.error().message.c_str());

@@ -65,19 +65,22 @@ Result<UniqueFd> connect_with_timeout(const ListenAddress& a, std::chrono::milli
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0) {
     if (errno != EINPROGRESS) return make_error("connect: " + errno_text(errno));
     pollfd p{fd.get(), POLLOUT, 0};
-    int ready = ::poll(&p, 1, static_cast<int>(timeout.count()));
+    int ready;
+    do ready = ::poll(&p, 1, static_cast<int>(timeout.count()));
+    while (ready < 0 && errno == EINTR);
     if (ready == 0) return make_error("connect: no answer within " + std::to_string(timeout.count()) + " ms");
     if (ready < 0) return make_error("poll: " + errno_text(errno));
     int err = 0;
     socklen_t err_len = sizeof err;
-    ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &err_len);
+    if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &err_len) != 0) err = errno;
     if (err != 0) return make_error("connect: " + errno_text(err));
   }
   // Blocking from here on, with the same bound on every read and write.
   timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
   if (::fcntl(fd.get(), F_SETFL, 0) != 0) return make_error("fcntl: " + errno_text(errno));
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  if (::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+      ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0)
+    return make_error("setsockopt: " + errno_text(errno));
   return fd;
 }
 

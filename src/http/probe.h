@@ -29,7 +29,9 @@ struct ProbeResult {
   std::string summary;  // "401 from https://127.0.0.1:8765/mcp (TLSv1.3)"
 };
 
-// Errors name the step that failed (connect, handshake, pin, response).
+// Errors name the step that failed (connect, handshake, pin, response). `timeout` bounds each
+// step (connect, and every read and write). A peer that closes the connection mid-write is an
+// error, not a signal: callers that write to sockets ignore SIGPIPE (cqda healthcheck does).
 Result<ProbeResult> probe_server(const ProbeOptions& options);
 
 }  // namespace cqda::http

@@ -86,7 +86,14 @@ Result<HttpPlan> plan_http(const ServeOptions& o) {
       std::error_code ec;
       cert = *o.tls_dir / "server.crt";
       key = *o.tls_dir / "server.key";
-      if (!std::filesystem::exists(*cert, ec) && !std::filesystem::exists(*key, ec)) {
+      const bool have_cert = std::filesystem::exists(*cert, ec);
+      const bool have_key = std::filesystem::exists(*key, ec);
+      if (have_cert != have_key)
+        return make_error("--tls-dir " + o.tls_dir->string() + " holds " +
+                          (have_cert ? "server.crt without server.key" : "server.key without server.crt") +
+                          " (an interrupted first start?): remove the folder to have a new pair made, or restore the "
+                          "missing file");
+      if (!have_cert && !have_key) {
         auto made = http::write_certificates(*o.tls_dir);
         if (!made) return make_error("--tls-dir: " + made.error().message);
         plan.notice = "made a local CA and a server certificate for localhost, 127.0.0.1 and ::1 in " +
@@ -151,6 +158,9 @@ int serve(const ServeOptions& o, std::FILE* err) {
   if (!config_result) return fail(kExitUsage, config_result.error().message);
   Config& config = *config_result;
   if (auto folders = check_folders(o)) return fail(folders->exit_code, folders->message);
+  if (!config.signing_key)
+    std::fprintf(err, "cqda serve: the session's run log will not be signed (no key: --signing-key or the "
+                      "signing_key secret; see docs/RUN-LOG.md)\n");
   std::optional<HttpPlan> http_plan;
   UniqueFd listener;
   if (!o.stdio) {

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <thread>
 #include <map>
+#include <tuple>
 #include <sstream>
 
 #include "common/json.h"
@@ -393,4 +394,69 @@ TEST_CASE("cqda serve over HTTPS runs a sandboxed broker and stops cleanly on SI
   CHECK(::kill(broker, 0) == -1);  // the broker is gone too
   CHECK_THAT(test::slurp(log), Catch::Contains("stopped by a signal"));
   CHECK(test::run_cqda({"verify", log.string(), "--allow-unsigned"}).exit_code == 0);
+}
+
+TEST_CASE("cqda serve --tls-dir makes a local CA once and keeps it; cqda healthcheck probes the server", "[e2e][serve]") {
+  test::TempDir tmp;
+  const fs::path examples = test::source_dir() / "examples";
+  test::write_text(tmp / "token", "0123456789abcdef0123456789abcdef\n");
+  const std::vector<std::string> args = {
+      "serve", "--input", (examples / "corpus").string(), "--output", (tmp / "out").string(), "--cache",
+      (tmp / "cache").string(), "--policy", (examples / "policy.json").string(), "--codebook",
+      (examples / "codebook.json").string(), "--listen", "127.0.0.1:0", "--tls-dir", (tmp / "tls").string(),
+      "--token-file", (tmp / "token").string()};
+  // Starts the server, waits for its address, and returns the pid, the port and the stderr so far.
+  auto start = [&](const std::string& name) {
+    const pid_t pid = spawn_cqda(args, tmp / name);
+    std::string err;
+    for (int i = 0; i < 300 && err.find("serving MCP on https://127.0.0.1:") == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      err = test::slurp(tmp / name);
+    }
+    const auto at = err.find("https://127.0.0.1:");
+    REQUIRE(at != std::string::npos);
+    const std::string port = err.substr(at + 18, err.find('/', at + 18) - (at + 18));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return std::tuple{pid, port, test::slurp(tmp / name)};
+  };
+  auto stop = [](pid_t pid) {
+    REQUIRE(::kill(pid, SIGTERM) == 0);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  };
+  REQUIRE(test::run_cqda({"certs", "--out", (tmp / "other").string()}).exit_code == 0);
+
+  auto [pid, port, err] = start("first.err");
+  INFO(err);
+  CHECK_THAT(err, Catch::Contains("made a local CA and a server certificate"));
+  CHECK_THAT(err, Catch::Contains("will not be signed"));
+  REQUIRE(fs::exists(tmp / "tls/ca.crt"));
+  CHECK((fs::status(tmp / "tls/server.key").permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+  const std::string certificate = test::slurp(tmp / "tls/server.crt");
+  const std::string address = "127.0.0.1:" + port;
+  auto healthy = test::run_cqda({"healthcheck", "--connect", address, "--tls-dir", (tmp / "tls").string()});
+  CHECK(healthy.exit_code == 0);
+  CHECK_THAT(healthy.out, Catch::Contains("pinned certificate"));
+  // Another certificate pinned, or plain HTTP to the TLS port: unhealthy, exit 1.
+  auto pinned_other = test::run_cqda({"healthcheck", "--connect", address, "--tls-cert", (tmp / "other/server.crt").string()});
+  CHECK(pinned_other.exit_code == 1);
+  CHECK_THAT(pinned_other.err, Catch::Contains("other than the pinned"));
+  CHECK(test::run_cqda({"healthcheck", "--connect", address, "--plain-http"}).exit_code == 1);
+  CHECK(test::run_cqda({"healthcheck", "--connect", "not-an-address"}).exit_code == 2);
+  stop(pid);
+  CHECK(test::run_cqda({"healthcheck", "--connect", address}).exit_code == 1);  // nobody listens now
+
+  // A second start uses the same certificate: clients keep trusting the CA.
+  auto [pid2, port2, err2] = start("second.err");
+  CHECK(err2.find("made a local CA") == std::string::npos);
+  CHECK(test::slurp(tmp / "tls/server.crt") == certificate);
+  CHECK(test::run_cqda({"healthcheck", "--connect", "127.0.0.1:" + port2, "--tls-dir", (tmp / "tls").string()}).exit_code == 0);
+  stop(pid2);
+
+  // Half a pair (an interrupted first start) is refused with what to do, not silently replaced.
+  fs::remove(tmp / "tls/server.crt");
+  auto half = test::run_cqda(args);
+  CHECK(half.exit_code == 2);
+  CHECK_THAT(half.err, Catch::Contains("server.key without server.crt"));
 }
