@@ -48,6 +48,7 @@ started_dockerd=""
 tmp=""
 cleanup() {
   if [ -n "$tmp" ]; then
+    docker rm -f "$project-ollama" >/dev/null 2>&1 || true
     "${compose[@]}" -p "$project" down -v --remove-orphans >/dev/null 2>&1 || true
     rm -rf "$tmp"
   fi
@@ -88,7 +89,10 @@ pass() { say "PASS  $*"; }
 fail() { say "FAIL  $*"; failures=$((failures + 1)); }
 check() {  # check DESCRIPTION COMMAND...: PASS when the command succeeds
   local what="$1"; shift
-  if "$@" > "$tmp/check.out" 2>&1; then pass "$what"; else fail "$what"; sed 's/^/    /' "$tmp/check.out" | tail -n 20; fi
+  if "$@" > "$tmp/check.out" 2>&1; then
+    local last; last=$(tail -n 1 "$tmp/check.out")
+    if [ -n "$last" ] && [ ${#last} -le 160 ]; then pass "$what: $last"; else pass "$what"; fi
+  else fail "$what"; sed 's/^/    /' "$tmp/check.out" | tail -n 20; fi
 }
 # The example corpus and settings, copied where the container's user (uid 10001) can read them
 # whatever the permissions of the folders above this checkout.
@@ -167,14 +171,15 @@ check "the MCP TypeScript SDK client passes over HTTPS on 127.0.0.1:8765 with th
 loopback_reachable() { timeout 5 bash -c '</dev/tcp/127.0.0.1/8765'; }
 check "127.0.0.1:8765 accepts connections" loopback_reachable
 other_interfaces() {
-  local ips; ips=$({ hostname -I 2>/dev/null || ip -o addr show 2>/dev/null | awk '{sub(/\/.*/, "", $4); print $4}'; } |
+  local refused=() ips; ips=$({ hostname -I 2>/dev/null || ip -o addr show 2>/dev/null | awk '{sub(/\/.*/, "", $4); print $4}'; } |
     tr ' ' '\n' | grep -vE '^(127\.|::1$|fe80:)' | grep -v '^$' || true)
   [ -n "$ips" ] || { echo "no address but loopback on this host: nothing else to reach"; return 0; }
   for ip in $ips; do
     case "$ip" in *:*) target="[$ip]" ;; *) target="$ip" ;; esac
     if timeout 5 bash -c "</dev/tcp/$ip/8765" 2>/dev/null; then echo "port 8765 answers on $ip"; return 1; fi
-    echo "refused on $target"
+    refused+=("$target")
   done
+  echo "refused on ${refused[*]}"
 }
 check "the MCP port is not reachable on the host's other addresses" other_interfaces
 
@@ -192,6 +197,7 @@ processes() {
   done
   # The supervisor and its sandboxed children (the broker at least) are all there.
   [ "$n" -ge 2 ] || { echo "only $n process(es)"; return 1; }
+  echo "$n processes checked"
 }
 check "every process in the container: uid 10001, NoNewPrivs 1, CapEff 0, Seccomp 2" processes
 
@@ -202,7 +208,8 @@ write_refused() {  # cqda certs writes files; it must fail on a read-only place
 }
 check "the root file system refuses writes" write_refused /probe
 check "/data/input refuses writes" write_refused /data/input/probe
-check "/tmp (tmpfs) takes writes, so the two refusals above are the mounts'" docker exec "$cid" /usr/bin/cqda certs --out /tmp/probe
+tmp_writable() { docker exec "$cid" /usr/bin/cqda certs --out /tmp/probe >/dev/null && echo "wrote /tmp/probe"; }
+check "/tmp (tmpfs) takes writes, so the two refusals above are the mounts'" tmp_writable
 
 cis() {
   local f='{{.Config.User}}|{{.HostConfig.ReadonlyRootfs}}|{{json .HostConfig.CapDrop}}|{{json .HostConfig.CapAdd}}|{{json .HostConfig.SecurityOpt}}|{{.HostConfig.Memory}}|{{.HostConfig.PidsLimit}}|{{json .HostConfig.PortBindings}}|{{.HostConfig.Privileged}}|{{json .Mounts}}|{{.HostConfig.NetworkMode}}|{{.HostConfig.PidMode}}|{{.HostConfig.IpcMode}}|{{json .HostConfig.Devices}}'
@@ -224,6 +231,7 @@ cis() {
   item "5.17 no host devices" '[ "$devices" = "[]" ] || [ "$devices" = null ]'
   item "5.5  no sensitive host folder mounted, no bind mount writable (the input and config are read-only)" \
     '! grep -qE "\"Source\":\"/(etc|proc|sys|boot|dev|usr|lib|var/run)[\"/]" <<<"$mounts" && ! grep -qE "\"Type\":\"bind\"[^}]*\"RW\":true" <<<"$mounts"'
+  [ "$ok" = 0 ] && echo "all items pass"
   return $ok
 }
 check "CIS Docker Benchmark runtime settings (docs/DEPLOYMENT.md lists them)" cis
@@ -238,6 +246,46 @@ batch() {
   "$build_dir/cqda" verify "$tmp"/batch/run-logs/*.jsonl --public-key "$CQDA_SECRETS/signing.pub"
 }
 check "a batch cqda run in the container writes outputs and a run log cqda verify accepts outside" batch
+
+# 4b. The Ollama path of compose.yaml: a model endpoint named `ollama` on the internal llm
+# network, found by name (glibc's DNS inside the container, under the profile) and reached over
+# plain HTTP to a private address, as policy/ollama.json allows. llm_stub stands in for Ollama
+# (it speaks the same /api/chat) and records what it was sent; no planted direct identifier may
+# be in it. (The default policy has no study-specific pattern, so the example's case numbers
+# are not among the identifiers checked here; tests/llm_run checks them with the study policy.)
+ollama_path() {
+  local stub="$build_dir/tests/llm_stub" record="$tmp/ollama"
+  [ -x "$stub" ] || { echo "no $stub (scripts/build.sh llm_stub)"; return 1; }
+  mkdir -p "$record" && chmod 0777 "$record"  # the stand-in runs as the image's user
+  docker run -d --name "$project-ollama" --network "${project}_llm" --network-alias ollama --read-only \
+    --cap-drop ALL --security-opt no-new-privileges:true -v "$stub:/stub:ro" -v "$record:/record" "$image" \
+    /stub --listen 0.0.0.0:11434 --port-file /record/port --record /record/requests.jsonl >/dev/null || return 1
+  ollama_run
+  local status=$?
+  # The stand-in leaves the llm network, so that compose down can remove it.
+  docker rm -f "$project-ollama" >/dev/null 2>&1
+  return $status
+}
+ollama_run() {
+  "${compose[@]}" -p "$project" run --rm -T -e LLM_BACKEND=ollama -e LLM_BASE_URL=http://ollama:11434 \
+    -e LLM_MODEL=stand-in cqda-mcp cqda run --input /data/input --output /data/output/ollama --cache /data/cache \
+    --policy /usr/share/cqda/policy/ollama.json --codebook /config/codebook.json --roster /config/roster.csv \
+    --no-progress || return 1
+  node -e '
+    const fs = require("fs");
+    const pii = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+    const requests = fs.readFileSync(process.argv[2], "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    if (requests.length === 0) { console.log("no request reached the stand-in"); process.exit(1); }
+    if (!requests.every((r) => r.method === "POST" && r.target === "/api/chat")) { console.log("a request not to /api/chat"); process.exit(1); }
+    const lines = requests.map((r) => r.body);
+    const direct = new Set(["email", "phone", "url", "ip", "iban", "payment_card", "national_id", "handle"]);
+    const checked = pii.filter((p) => direct.has(p.type));
+    const leaked = checked.filter((p) => lines.some((l) => l.includes(p.value)));
+    if (leaked.length) { console.log("leaked: " + leaked.map((p) => p.value).join(", ")); process.exit(1); }
+    console.log(lines.length + " requests to /api/chat; none of " + checked.length + " planted identifiers in them");
+  ' examples/expected-pii.json "$record/requests.jsonl"
+}
+check "Ollama on the internal network: found by name, reached under policy/ollama.json, nothing planted sent" ollama_path
 
 # 5. serve --stdio under docker run -i, as stdio clients launch it.
 sdk_stdio() {
