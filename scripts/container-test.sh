@@ -287,10 +287,17 @@ ollama_run() {
 }
 check "Ollama on the internal network: found by name, reached under policy/ollama.json, nothing planted sent" ollama_path
 
-# 5. serve --stdio under docker run -i, as stdio clients launch it.
+# 5. serve --stdio under docker run -i, as stdio clients launch it. The cancel check is left
+# out here: it needs auto_code still running when the cancellation arrives, and on the example
+# corpus auto_code takes about 50 ms, and the docker CLI's stdio relay can hand the client all
+# of its progress notifications and the response in one chunk. The SDK runs notification
+# handlers a microtask later but drops a request's progress handler as soon as its response is
+# read, so those notifications never reach onprogress and nothing triggers the cancellation (seen
+# once in a CI run: "auto_code finished (0 progress notification(s))"). Cancellation over stdio
+# is checked by CTest interop_sdk, and over HTTPS against this container above.
 sdk_stdio() {
   CQDA_NODE_DEPS="$build_dir/node" node tests/interop/sdk_client.mjs --deps "$build_dir/node" --transport stdio \
-    --roster examples/roster.csv --require resources,prompts,completions,logging,progress,cancel --command docker -- \
+    --roster examples/roster.csv --require resources,prompts,completions,logging,progress --skip cancel --command docker -- \
     run -i --rm --read-only --tmpfs /tmp:size=64m --cap-drop ALL --security-opt no-new-privileges:true \
     --security-opt "seccomp=$src/seccomp.json" --network none \
     -v "$CQDA_INPUT:/data/input:ro" -v "$CQDA_CONFIG:/config:ro" "$image" \
