@@ -52,7 +52,7 @@ echo "seccomp-profile: tracing a run that codes with a model over TLS"
   --tls-cert "$work/tls/server.crt" --tls-key "$work/tls/server.key" &
 for _ in $(seq 50); do [ -s "$work/stub.port" ] && break; sleep 0.1; done
 port="$(cat "$work/stub.port")"
-"${as_user[@]}" sed -e "s/\"endpoints\": \[\]/\"endpoints\": [{\"name\": \"stub\", \"scheme\": \"https\", \"host\": \"127.0.0.1\", \"port\": $port, \"allow_private\": true}]/" \
+sed -e "s/\"endpoints\": \[\]/\"endpoints\": [{\"name\": \"stub\", \"scheme\": \"https\", \"host\": \"127.0.0.1\", \"port\": $port, \"allow_private\": true}]/" \
     -e 's/"token_budget": 0/"token_budget": 10000000/' examples/policy.json > "$work/llm-policy.json"
 "${as_user[@]}" mkdir -p "$work/out-llm"
 trace llm "$cqda" run --input examples/corpus --cache "$work/cache" --policy "$work/llm-policy.json" \

@@ -8,10 +8,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
 #include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 
 #include <cerrno>
 #include <cstring>
@@ -19,28 +16,11 @@
 
 #include "common/fd.h"
 #include "common/files.h"
+#include "http/openssl_ptr.h"
+#include "http/tls.h"
 
 namespace cqda::http {
 namespace {
-
-template <auto Free>
-struct Deleter {
-  template <class T>
-  void operator()(T* p) const { Free(p); }
-};
-using SslCtxPtr = std::unique_ptr<SSL_CTX, Deleter<SSL_CTX_free>>;
-using SslPtr = std::unique_ptr<SSL, Deleter<SSL_free>>;
-using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free>>;
-
-std::string ssl_error_text() {
-  unsigned long e = ERR_get_error();
-  if (e == 0) return "no detail";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  ERR_clear_error();
-  return buf;
-}
 
 Result<UniqueFd> connect_with_timeout(const ListenAddress& a, std::chrono::milliseconds timeout) {
   sockaddr_storage storage{};
@@ -84,11 +64,11 @@ Result<UniqueFd> connect_with_timeout(const ListenAddress& a, std::chrono::milli
   return fd;
 }
 
-Result<X509Ptr> first_certificate(const std::string& pem) {
+Result<CertPtr> first_certificate(const std::string& pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return make_error("out of memory");
-  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-  if (!cert) return make_error("the pinned certificate is not PEM: " + ssl_error_text());
+  CertPtr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!cert) return make_error("the pinned certificate is not PEM: " + openssl_errors());
   return cert;
 }
 
@@ -134,24 +114,24 @@ Result<ProbeResult> probe_server(const ProbeOptions& o) {
     return result;
   }
   SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
-  if (!ctx) return make_error("TLS: " + ssl_error_text());
+  if (!ctx) return make_error("TLS: " + openssl_errors());
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
   // The chain is not verified against a trust store: the probe speaks to the address it was
   // given (a loopback one in the container) and sends no secret. A pin, when given, is checked
   // below and is stronger than a chain check.
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
   SslPtr ssl(SSL_new(ctx.get()));
-  if (!ssl || SSL_set_fd(ssl.get(), fd->get()) != 1) return make_error("TLS: " + ssl_error_text());
-  if (SSL_connect(ssl.get()) != 1) return make_error("TLS handshake with " + authority + " failed: " + ssl_error_text());
+  if (!ssl || SSL_set_fd(ssl.get(), fd->get()) != 1) return make_error("TLS: " + openssl_errors());
+  if (SSL_connect(ssl.get()) != 1) return make_error("TLS handshake with " + authority + " failed: " + openssl_errors());
   if (o.pinned_certificate_pem) {
     auto pinned = first_certificate(*o.pinned_certificate_pem);
     if (!pinned) return pinned.error();
-    X509Ptr peer(SSL_get1_peer_certificate(ssl.get()));
+    CertPtr peer(SSL_get1_peer_certificate(ssl.get()));
     if (!peer || X509_cmp(peer.get(), pinned->get()) != 0)
       return make_error("the server at " + authority + " presented a certificate other than the pinned one");
   }
   if (SSL_write(ssl.get(), request.data(), static_cast<int>(request.size())) != static_cast<int>(request.size()))
-    return make_error("TLS write: " + ssl_error_text());
+    return make_error("TLS write: " + openssl_errors());
   auto status = read_status([&](char* b, std::size_t n) { return SSL_read(ssl.get(), b, static_cast<int>(n)); });
   if (!status) return status.error();
   result.status = *status;
