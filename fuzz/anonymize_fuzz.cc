@@ -1,9 +1,11 @@
-// Arbitrary text through the anonymizer (free text and speaker labels) with a fixed roster,
-// a small gazetteer and an in-memory vault. Checks: the output is valid UTF-8 in NFC, and
-// no roster name survives as a whole word.
+// Arbitrary text through the anonymizer (free text, speaker labels, and a document of one
+// segment per line, which learns names across segments) with a fixed roster, a small
+// gazetteer and an in-memory vault. Checks: the output is valid UTF-8 in NFC, no roster name
+// survives as a whole word, and the document's offsets point at its segments.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -40,8 +42,11 @@ Anonymizer& anonymizer() {
         "name,aliases,type\nMaria Santos,Mimi,person\nAmara Okafor,,person\nZoë Nguyễn,,person\n"
         "St Anne's Care Home,,place\n");
     if (!roster) std::abort();
+    // Places and English words too: the place, street and unknown-word rules run.
     auto gazetteer = Gazetteer::from_lists("Joanna\nGrace\nWill\nJosé\n", "Kowalska\nBaker\n",
-                                           "grace\nwill\nbaker\n");
+                                           "grace\nwill\nbaker\n",
+                                           "Kraków\nSan Francisco\nRio de Janeiro\nSaint-Étienne\nNew York\n",
+                                           "the\nmanager\nfinally\ndeputy\nsaid\nand\nour\nnew\n");
     return Anonymizer(policy, std::move(*roster), std::move(gazetteer), vault);
   }();
   return instance;
@@ -87,5 +92,32 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string text = cqda::utf8::to_nfc(bytes);
   check(anonymizer().anonymize(text).text);
   if (text.size() < 200) check(anonymizer().anonymize_speaker(text).text);
+
+  // One segment per line; a line "LABEL: text" has a speaker.
+  cqda::Document doc;
+  doc.id = "fuzz";
+  std::size_t start = 0;
+  while (start <= text.size() && doc.segments.size() < 64) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    cqda::Segment segment;
+    segment.text = text.substr(start, end - start);
+    if (const std::size_t colon = segment.text.find(": "); colon != std::string::npos && colon < 40) {
+      segment.speaker = segment.text.substr(0, colon);
+      segment.text.erase(0, colon + 2);
+    }
+    if (!segment.text.empty()) doc.segments.push_back(std::move(segment));
+    start = end + 1;
+  }
+  cqda::number_segments(doc);
+  cqda::render_document_text(doc);
+  std::map<std::string, std::size_t> counts;
+  anonymize_document(doc, anonymizer(), counts);
+  check(doc.text);
+  for (const cqda::Segment& segment : doc.segments) {
+    check(segment.text);
+    check(segment.speaker);
+    if (cqda::utf8::substr(doc.text, segment.start, segment.length) != segment.text) std::abort();
+  }
   return 0;
 }

@@ -186,11 +186,15 @@ std::string Anonymizer::replacement(const Detection& d, std::string_view origina
   return out;
 }
 
-AnonymizedText Anonymizer::anonymize(std::string_view text) { return run(text, false); }
+AnonymizedText Anonymizer::anonymize(std::string_view text, LearnedNames* learned) {
+  return run(text, false, learned);
+}
 
-AnonymizedText Anonymizer::anonymize_speaker(std::string_view label) { return run(label, true); }
+AnonymizedText Anonymizer::anonymize_speaker(std::string_view label, LearnedNames* learned) {
+  return run(label, true, learned);
+}
 
-AnonymizedText Anonymizer::run(std::string_view input, bool speaker) {
+AnonymizedText Anonymizer::run(std::string_view input, bool speaker, LearnedNames* learned) {
   std::string storage;
   const std::string_view text = valid_utf8(input, storage);
   AnonymizedText result;
@@ -202,7 +206,7 @@ AnonymizedText Anonymizer::run(std::string_view input, bool speaker) {
   if (!speaker && text.find("<v") != std::string_view::npos) {
     re2::StringPiece input_piece(text.data(), text.size()), name;
     while (RE2::FindAndConsume(&input_piece, voice_tag_pattern(), &name)) {
-      AnonymizedText label = run(std::string_view(name.data(), name.size()), true);
+      AnonymizedText label = run(std::string_view(name.data(), name.size()), true, learned);
       if (label.counts.empty()) continue;
       Detection d;
       d.begin = static_cast<std::size_t>(name.data() - text.data());
@@ -222,7 +226,7 @@ AnonymizedText Anonymizer::run(std::string_view input, bool speaker) {
     const std::string_view line = text.substr(start, end - start);
     if (!line.empty()) {
       tokenize(line, tokens);
-      names_.find(line, tokens, start, speaker, found);
+      names_.find(line, tokens, start, speaker, found, learned);
       detectors_.scan_line(line, start, found);
     }
     start = end + 1;
@@ -257,16 +261,36 @@ AnonymizedText Anonymizer::run(std::string_view input, bool speaker) {
 
 void anonymize_document(Document& document, Anonymizer& anonymizer,
                         std::map<std::string, std::size_t>& counts) {
-  for (Segment& segment : document.segments) {
-    AnonymizedText text = anonymizer.anonymize(segment.text);
-    segment.text = std::move(text.text);
-    for (const auto& [key, n] : text.counts) counts[key] += n;
-    if (!segment.speaker.empty()) {
-      AnonymizedText speaker = anonymizer.anonymize_speaker(segment.speaker);
-      segment.speaker = std::move(speaker.text);
-      for (const auto& [key, n] : speaker.counts) counts[key] += n;
+  LearnedNames learned;
+  std::map<std::string, std::size_t> found;
+  std::vector<std::pair<std::string, std::string>> results(document.segments.size());  // text, speaker
+  auto pass = [&] {
+    found.clear();
+    for (std::size_t i = 0; i < document.segments.size(); ++i) {
+      const Segment& segment = document.segments[i];
+      // Speaker first: a label ("TENDAI:") teaches the name to the turn's text.
+      if (!segment.speaker.empty()) {
+        AnonymizedText speaker = anonymizer.anonymize_speaker(segment.speaker, &learned);
+        results[i].second = std::move(speaker.text);
+        for (const auto& [key, n] : speaker.counts) found[key] += n;
+      }
+      AnonymizedText text = anonymizer.anonymize(segment.text, &learned);
+      results[i].first = std::move(text.text);
+      for (const auto& [key, n] : text.counts) found[key] += n;
     }
+  };
+  pass();
+  if (!learned.names.empty()) {
+    // A name learned late in the document may have been left earlier: run again, knowing it.
+    learned.frozen = true;
+    pass();
   }
+  for (std::size_t i = 0; i < document.segments.size(); ++i) {
+    Segment& segment = document.segments[i];
+    segment.text = std::move(results[i].first);
+    if (!segment.speaker.empty()) segment.speaker = std::move(results[i].second);
+  }
+  for (const auto& [key, n] : found) counts[key] += n;
   render_document_text(document);
 }
 

@@ -46,14 +46,15 @@ class Anonymizer {
   const Status& status() const { return detectors_.status(); }
 
   // Anonymizes free text. Voice tags (<v Maria>) are anonymized as speaker labels.
-  AnonymizedText anonymize(std::string_view text);
+  // `learned` (optional): names learned so far in the same document, extended unless frozen.
+  AnonymizedText anonymize(std::string_view text, LearnedNames* learned = nullptr);
 
   // A speaker label or voice-tag name: the whole label is a name candidate ("MARIA",
   // "Dr. Okafor" -> "Dr. Person-XXXX"); roles and ids stay ("Interviewer", "P03").
-  AnonymizedText anonymize_speaker(std::string_view label);
+  AnonymizedText anonymize_speaker(std::string_view label, LearnedNames* learned = nullptr);
 
  private:
-  AnonymizedText run(std::string_view text, bool speaker);
+  AnonymizedText run(std::string_view text, bool speaker, LearnedNames* learned);
   std::string replacement(const Detection& d, std::string_view original, AnonymizedText& result);
 
   policy::AnonymizationPolicy policy_;
@@ -66,6 +67,8 @@ class Anonymizer {
 
 // Anonymizes every segment's text and speaker, then re-renders the document
 // (render_document_text, which also recomputes the offsets); adds the counts into `counts`.
+// Names learned from context anywhere in the document (LearnedNames) are replaced everywhere
+// in it: when the first pass learns one, the document is anonymized again with them.
 void anonymize_document(Document& document, Anonymizer& anonymizer,
                         std::map<std::string, std::size_t>& counts);
 

@@ -1,10 +1,35 @@
 #include "anonymize/gazetteer.h"
 
+#include <algorithm>
+
 #include "anonymize/tokens.h"
 #include "common/utf8.h"
 #include "resources/resources.h"
 
 namespace cqda::anonymize {
+
+SortedList::SortedList(std::string_view text) {
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty() || line.front() == '#') continue;
+    entries_.push_back(line);
+  }
+  if (!std::is_sorted(entries_.begin(), entries_.end())) std::sort(entries_.begin(), entries_.end());
+}
+
+bool SortedList::contains(std::string_view entry) const {
+  return std::binary_search(entries_.begin(), entries_.end(), entry);
+}
+
+bool SortedList::has_prefix(std::string_view prefix) const {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), prefix);
+  return it != entries_.end() && it->substr(0, prefix.size()) == prefix;
+}
 
 void Gazetteer::add_list(std::string_view text, Flag flag) {
   if (utf8::first_invalid_byte(text)) return;  // embedded or test data; never user input
@@ -26,19 +51,35 @@ void Gazetteer::add_list(std::string_view text, Flag flag) {
 }
 
 Gazetteer Gazetteer::from_lists(std::string_view given_names, std::string_view surnames,
-                                std::string_view ambiguous) {
+                                std::string_view ambiguous, std::string_view places,
+                                std::string_view english) {
   Gazetteer g;
   g.flags_.reserve(8192);
   g.add_list(given_names, kGiven);
   g.add_list(surnames, kSurname);
   g.add_list(ambiguous, kAmbiguous);
+  if (!places.empty() && !utf8::first_invalid_byte(places)) {
+    g.places_text_ = std::make_shared<const std::string>(utf8::to_nfc(places));
+    g.places_ = std::make_shared<const SortedList>(*g.places_text_);
+  }
+  if (!english.empty() && !utf8::first_invalid_byte(english)) {
+    g.english_text_ = std::make_shared<const std::string>(english);
+    g.english_ = std::make_shared<const SortedList>(*g.english_text_);
+  }
   return g;
 }
 
 Gazetteer Gazetteer::bundled() {
-  return from_lists(resources::get("data/names/given-names.txt"),
-                    resources::get("data/names/surnames.txt"),
-                    resources::get("data/names/ambiguous.txt"));
+  Gazetteer g = from_lists(resources::get("data/names/given-names.txt"),
+                           resources::get("data/names/surnames.txt"),
+                           resources::get("data/names/ambiguous.txt"));
+  // The embedded lists are NFC and sorted already (scripts/make-place-lists.mjs); the views
+  // point into the binary, so one copy serves every anonymizer.
+  static const auto places = std::make_shared<const SortedList>(resources::get("data/places/places.txt"));
+  static const auto english = std::make_shared<const SortedList>(resources::get("data/words/english.txt"));
+  g.places_ = places;
+  g.english_ = english;
+  return g;
 }
 
 std::uint8_t Gazetteer::lookup(std::string_view lowercase_token) const {

@@ -139,6 +139,52 @@ bool address_pair(std::string_view first, std::string_view second) {
   return false;
 }
 
+// Roles that, after "X, the ...", say X is a person: "Siobhan, the deputy", "Tendai, our new
+// cook". Relation words count too.
+const WordSet& roles() {
+  static const WordSet set = make_set({
+      "deputy", "owner", "director", "coordinator", "receptionist", "cleaner", "cook", "chef",
+      "driver", "administrator", "assistant", "lawyer", "solicitor", "worker", "officer", "head",
+      "chair", "secretary", "lead", "leader", "volunteer", "organiser", "organizer", "rep",
+      "representative", "steward", "interpreter", "translator", "recruiter", "agent", "advisor",
+      "adviser", "inspector", "matron", "sister", "nurse", "doctor", "carer", "caretaker",
+      "handyman", "porter", "housekeeper", "accountant", "chaplain", "priest", "vicar", "imam",
+      "pastor", "mentor", "trainer", "trainee", "apprentice", "registrar", "consultant",
+      "physio", "physiotherapist", "pharmacist", "paramedic", "gp", "dentist", "social",
+      "senior", "junior", "chief", "manageress",
+  });
+  return set;
+}
+
+const WordSet& determiners() {
+  static const WordSet set = make_set({"the", "my", "our", "his", "her", "their", "your", "a", "an"});
+  return set;
+}
+
+// Street-type words after a name: "Hawthorn Street", "12 Mill Lane". Without a house number,
+// a generic first word ("High Street") is not taken for an address.
+const WordSet& street_types() {
+  static const WordSet set = make_set({
+      "street", "road", "lane", "avenue", "crescent", "terrace", "boulevard", "gardens",
+      "square", "grove", "close", "drive", "court", "mews", "parade", "rd", "st", "ave",
+  });
+  return set;
+}
+const WordSet& street_types_numbered_only() {
+  static const WordSet set = make_set({"close", "drive", "court", "mews", "parade", "rd", "st", "ave", "grove"});
+  return set;
+}
+const WordSet& generic_street_names() {
+  static const WordSet set = make_set({
+      "high", "main", "church", "station", "market", "mill", "park", "new", "old", "bridge",
+      "north", "south", "east", "west", "front", "back", "long", "green", "school", "the",
+  });
+  return set;
+}
+// German, Dutch and Scandinavian street compounds: "Lindenhofstraße", "Mariahilfergasse".
+constexpr std::string_view kStreetSuffixes[] = {"straße", "strasse", "gasse", "allee", "platz",
+                                                "damm", "chaussee", "straat", "gracht", "gatan", "gade", "gata"};
+
 bool is_apostrophe(char32_t cp) { return cp == '\'' || cp == 0x2019; }
 bool is_joiner(char32_t cp) { return cp == '-' || cp == 0x2010 || is_apostrophe(cp); }
 
@@ -403,7 +449,24 @@ int NameFinder::match_roster(const LineContext& ctx, std::size_t i, std::size_t&
   return -1;
 }
 
-bool NameFinder::find_unrostered(const LineContext& ctx, std::size_t i, std::size_t& end_token) const {
+bool NameFinder::unknown_word(std::string_view lowercase) const {
+  return gazetteer_ && options_.gazetteer && gazetteer_->has_english() && utf8::length(lowercase) >= 3 && !gazetteer_->lookup(lowercase) &&
+         !gazetteer_->is_english(lowercase) && !common_words().count(lowercase) && !titles().count(lowercase) &&
+         !relations().count(lowercase) && !roles().count(lowercase) && !keep_words_.count(lowercase);
+}
+
+void NameFinder::learn(const LineContext& ctx, std::size_t begin, std::size_t end, const std::string& canonical,
+                       LearnedNames& learned) const {
+  for (std::size_t k = begin; k < end; ++k) {
+    if (!ctx.at(k).word || !capitalized(ctx.at(k).shape)) continue;
+    std::string w = ctx.lower(k);
+    if (unknown_word(w)) learned.names.emplace(std::move(w), canonical);
+  }
+}
+
+bool NameFinder::find_unrostered(const LineContext& ctx, std::size_t i, std::size_t& end_token, bool& learnable,
+                                 const LearnedNames* learned) const {
+  learnable = false;
   const Token& tok = ctx.at(i);
   if (!capitalized(tok.shape)) return false;
   const std::string lower = ctx.lower(i);
@@ -441,13 +504,37 @@ bool NameFinder::find_unrostered(const LineContext& ctx, std::size_t i, std::siz
            !common_words().count(ctx.lower(j));
   };
 
+  // Unknown words: in no list at all, so context decides.
+  const bool unknown = !flags && !ambiguous && unknown_word(compound);
+  // "Siobhan, the deputy": an apposition naming a role or relation.
+  auto apposition = [&] {
+    std::size_t k = head_end;
+    if (!ctx.is_punct(k, ',') || !ctx.is_word(k + 1) || !determiners().count(ctx.lower(k + 1))) return false;
+    for (std::size_t n = k + 2; n < k + 4 && ctx.is_word(n); ++n) {
+      const std::string w = ctx.lower(n);
+      if (relations().count(w) || roles().count(w)) return true;
+    }
+    return false;
+  };
+  // "Tendai Moyo": two unknown Capitalized words in a row.
+  auto unknown_pair = [&] {
+    const std::size_t j = head_end;
+    if (tok.shape != Shape::kCapitalized || !ctx.is_word(j) || !ctx.at(j).space_before ||
+        ctx.at(j).shape != Shape::kCapitalized)
+      return false;
+    return unknown_word(ctx.lower(j)) && !gazetteer_->is_place(ctx.text(j));
+  };
+
   bool is_name;
   if (strong) is_name = true;  // "Dr. Okafor", "my sister Grace"
+  else if (unknown) is_name = (learned && learned->names.count(compound)) || next_is_name(head_end) ||
+                              apposition() || unknown_pair();
   else if (!given && !surname) is_name = false;
   else if (ambiguous) is_name = address || next_is_name(head_end);
   else if (given) is_name = true;
   else is_name = address || !ctx.sentence_initial(i) || next_is_name(head_end);
   if (!is_name) return false;
+  learnable = unknown;
 
   // Extend over following Capitalized words that are names or unknown words.
   std::size_t end = head_end;
@@ -468,6 +555,80 @@ bool NameFinder::find_unrostered(const LineContext& ctx, std::size_t i, std::siz
   }
   end_token = end;
   return true;
+}
+
+bool NameFinder::find_place(const LineContext& ctx, std::size_t i, std::size_t& end_token) const {
+  if (ctx.at(i).shape != Shape::kCapitalized) return false;
+  std::string text(ctx.text(i));
+  if (!gazetteer_->place_prefix(text)) return false;
+  const std::string lower = ctx.lower(i);
+  // A common word starts a place only as part of a longer name ("New York").
+  const bool common_head =
+      common_words().count(lower) || titles().count(lower) || relations().count(lower) || keep_words_.count(lower);
+  bool strong = false, address = false;
+  if (options_.context) ctx.context_before(i, strong, address);
+  if (strong) return false;  // "Dr. Kerala", "my son Dubai": a person
+  // The longest place starting here: words joined by spaces, hyphens, apostrophes and dots
+  // ("Rio de Janeiro", "Saint-Étienne", "St. Albans").
+  std::size_t best = gazetteer_->is_place(text) ? i + 1 : 0;
+  for (std::size_t k = i + 1, words = 1; k < ctx.size() && words < 6; ++k) {
+    const Token& t = ctx.at(k);
+    if (!t.word && !is_joiner(t.punct) && t.punct != '.') break;
+    if (t.space_before) text += ' ';
+    text += ctx.text(k);
+    if (!gazetteer_->place_prefix(text)) break;
+    if (t.word) {
+      ++words;
+      if (gazetteer_->is_place(text)) best = k + 1;
+    }
+  }
+  if (!best || (common_head && best == i + 1)) return false;
+  end_token = best;
+  return true;
+}
+
+bool NameFinder::find_street(const LineContext& ctx, std::size_t i, std::size_t& end_token) const {
+  const Token& tok = ctx.at(i);
+  auto house_number = [&](std::size_t k) {
+    if (!ctx.is_word(k) || ctx.at(k).shape != Shape::kOther) return false;
+    const std::string_view t = ctx.text(k);
+    return t.size() <= 5 && std::isdigit(static_cast<unsigned char>(t[0])) &&
+           std::all_of(t.begin(), t.end() - 1, [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  };
+  if (tok.shape == Shape::kCapitalized) {
+    // "Lindenhofstraße 4": a street compound, with its house number when one follows.
+    const std::string lower = ctx.lower(i);
+    for (std::string_view suffix : kStreetSuffixes) {
+      if (lower.size() >= suffix.size() + 3 && lower.compare(lower.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+          !(gazetteer_ && gazetteer_->is_english(lower))) {
+        end_token = house_number(i + 1) && ctx.at(i + 1).space_before ? i + 2 : i + 1;
+        return true;
+      }
+    }
+  }
+  // "12 Hawthorn Street", "Mill Lane", "45a Okafor Road".
+  const bool numbered = house_number(i);
+  std::size_t k = numbered ? i + 1 : i;
+  if (numbered && (!ctx.is_word(k) || !ctx.at(k).space_before)) return false;
+  const std::size_t first = k;
+  for (std::size_t words = 0; words < 3 && ctx.is_word(k) && ctx.at(k).shape == Shape::kCapitalized &&
+                              (k == first || ctx.at(k).space_before);
+       ++words, ++k) {
+    const std::string w = ctx.lower(k);
+    if (k > first && street_types().count(w)) {
+      if (!numbered && street_types_numbered_only().count(w)) return false;
+      if (!numbered && k == first + 1 && generic_street_names().count(ctx.lower(first))) return false;
+      if (numbered) {
+        // A roster address inside ("12 Hawthorn Street"): the roster names it; the number stays.
+        std::size_t b = first, e = first;
+        if (match_roster(ctx, first, b, e) >= 0 && e >= k + 1) return false;
+      }
+      end_token = k + 1;
+      return true;
+    }
+    if (common_words().count(w) && !(numbered && k == first)) return false;
+  }
+  return false;
 }
 
 bool NameFinder::find_speaker(const LineContext& ctx, std::size_t i, std::size_t& end_token) const {
@@ -499,9 +660,32 @@ bool NameFinder::find_speaker(const LineContext& ctx, std::size_t i, std::size_t
 }
 
 void NameFinder::find(std::string_view line, const std::vector<Token>& tokens, std::size_t base,
-                      bool speaker, std::vector<Detection>& out) const {
+                      bool speaker, std::vector<Detection>& out, LearnedNames* learned) const {
   LineContext ctx(line, tokens);
   const bool unrostered = options_.persons && ((gazetteer_ && options_.gazetteer && !gazetteer_->empty()) || options_.context);
+  const bool places = options_.places && !speaker;  // street addresses need no list
+  const bool place_list = places && gazetteer_ && options_.gazetteer && gazetteer_->has_places();
+  // Keyed by the lowercase full form, spaces collapsed, apostrophes folded.
+  auto canonical_of = [&](std::size_t from, std::size_t to) {
+    std::string canonical;
+    for (std::size_t k = from; k < to; ++k) {
+      if (k > from && tokens[k].space_before) canonical.push_back(' ');
+      std::string part;
+      if (tokens[k].word) lower_into(ctx.text(k), part);
+      else part = is_apostrophe(tokens[k].punct) ? std::string("'") : std::string(ctx.text(k));
+      canonical += part;
+    }
+    return canonical;
+  };
+  auto emit = [&](std::size_t from, std::size_t to, EntityType type, std::string canonical) {
+    Detection d;
+    d.begin = base + tokens[from].begin;
+    d.end = base + tokens[to - 1].end;
+    d.type = type;
+    d.priority = kPriorityName;
+    d.canonical = std::move(canonical);
+    out.push_back(std::move(d));
+  };
   std::size_t i = 0;
   while (i < ctx.size()) {
     if (!ctx.at(i).word) {
@@ -527,26 +711,27 @@ void NameFinder::find(std::string_view line, const std::vector<Token>& tokens, s
       i = end;
       continue;
     }
-    bool found = false;
-    if (speaker && options_.persons && options_.context) found = find_speaker(ctx, i, end);
-    else if (unrostered) found = find_unrostered(ctx, i, end);
+    if ((places && find_street(ctx, i, end)) || (place_list && find_place(ctx, i, end))) {
+      emit(i, end, EntityType::kPlace, canonical_of(i, end));
+      i = end;
+      continue;
+    }
+    bool found = false, learnable = false;
+    if (speaker && options_.persons && options_.context) {
+      found = find_speaker(ctx, i, end);
+      learnable = found;
+    } else if (unrostered) {
+      found = find_unrostered(ctx, i, end, learnable, learned);
+    }
     if (found) {
-      Detection d;
-      d.begin = base + tokens[i].begin;
-      d.end = base + tokens[end - 1].end;
-      d.type = EntityType::kPerson;
-      d.priority = kPriorityName;
-      // Keyed by the lowercase full form, spaces collapsed, apostrophes folded.
-      std::string canonical;
-      for (std::size_t k = i; k < end; ++k) {
-        if (k > i && tokens[k].space_before) canonical.push_back(' ');
-        std::string part;
-        if (tokens[k].word) lower_into(ctx.text(k), part);
-        else part = is_apostrophe(tokens[k].punct) ? std::string("'") : std::string(ctx.text(k));
-        canonical += part;
+      std::string canonical = canonical_of(i, end);
+      if (learned) {
+        // A word learned from a longer name ("Moyo" of "Tendai Moyo") is keyed by that name.
+        auto it = end == i + 1 ? learned->names.find(canonical) : learned->names.end();
+        if (it != learned->names.end()) canonical = it->second;
+        else if (learnable && !learned->frozen) learn(ctx, i, end, canonical, *learned);
       }
-      d.canonical = std::move(canonical);
-      out.push_back(std::move(d));
+      emit(i, end, EntityType::kPerson, std::move(canonical));
       i = end;
       continue;
     }

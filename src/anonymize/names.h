@@ -15,6 +15,15 @@
 //    context; common words never are. After a title or a kinship word any Capitalized word
 //    that is not a common word is a name. A name extends over the following Capitalized
 //    words that are names or unknown words ("Joanna Kowalska").
+//  * Unknown words (in neither the name lists, the place list nor the English word list):
+//    one followed by ", the deputy" (an apposition naming a role or relation) is a name, and
+//    two of them in a row ("Tendai Moyo") are one.
+//  * Places from the place list ("Kraków", "San Francisco", "Kerala"), matched in their own
+//    capitalization, longest first, unless a title or kinship word says it is a person; and
+//    street addresses ("12 Hawthorn Street", "Lindenhofstraße 4").
+//  * Names learned in a document: an unknown word found as a name by context (a title,
+//    kinship word, apposition, a speaker label) is a name wherever it is capitalized in the
+//    same document, before that point too (anonymize_document runs twice when it learns one).
 // Titles and kinship words stay in the text; only the name is replaced.
 #pragma once
 
@@ -33,9 +42,16 @@
 
 namespace cqda::anonymize {
 
+// Names learned while anonymizing one document: lowercase word -> the canonical form of the
+// name it was found in ("moyo" -> "tendai moyo"). Not shared between documents or threads.
+struct LearnedNames {
+  std::unordered_map<std::string, std::string> names;
+  bool frozen = false;  // look up only; learn nothing new
+};
+
 struct NameOptions {
   bool persons = true;    // roster people and un-rostered names
-  bool places = true;     // roster places
+  bool places = true;     // roster places, the place list and street addresses
   bool orgs = true;       // roster organisations
   bool gazetteer = true;  // un-rostered names from the gazetteer
   bool context = true;    // titles, kinship words, verbs of address, speaker labels
@@ -49,8 +65,9 @@ class NameFinder {
   // Appends the names in `line` (tokens = tokenize(line)); offsets are `base` + bytes.
   // In speaker mode the line is a speaker label: every word that is not a role or common
   // word ("Interviewer", "P03") is taken as part of a name.
+  // `learned` (optional) is consulted and, unless frozen, extended.
   void find(std::string_view line, const std::vector<Token>& tokens, std::size_t base,
-            bool speaker, std::vector<Detection>& out) const;
+            bool speaker, std::vector<Detection>& out, LearnedNames* learned = nullptr) const;
 
  private:
   struct PhraseToken {
@@ -76,8 +93,16 @@ class NameFinder {
   // The roster phrase matching at token i, or -1; [compound_begin, end_token) is the span.
   int match_roster(const LineContext& ctx, std::size_t i, std::size_t& compound_begin,
                    std::size_t& end_token) const;
-  bool find_unrostered(const LineContext& ctx, std::size_t i, std::size_t& end_token) const;
+  // `learnable`: found by context alone, so its unknown words are worth learning.
+  bool find_unrostered(const LineContext& ctx, std::size_t i, std::size_t& end_token, bool& learnable,
+                       const LearnedNames* learned) const;
   bool find_speaker(const LineContext& ctx, std::size_t i, std::size_t& end_token) const;
+  bool find_place(const LineContext& ctx, std::size_t i, std::size_t& end_token) const;
+  bool find_street(const LineContext& ctx, std::size_t i, std::size_t& end_token) const;
+  // Not in the name lists, the place list, the English words or the common words.
+  bool unknown_word(std::string_view lowercase) const;
+  void learn(const LineContext& ctx, std::size_t begin, std::size_t end, const std::string& canonical,
+             LearnedNames& learned) const;
 
   std::vector<Phrase> phrases_;
   std::unordered_map<std::string, std::vector<std::uint32_t>, Hash, std::equal_to<>> by_first_;

@@ -105,35 +105,31 @@ TEST_CASE("cqda run on the example corpus writes signed, valid, anonymized outpu
     CHECK(f["bytes"].get<std::size_t>() == content.size());
   }
 
-  SECTION("no planted direct identifier or rostered name appears in any output") {
+  SECTION("no planted direct identifier, name or place appears in any output") {
     auto truth = Json::parse(test::slurp(examples() / "expected-pii.json"));
     auto files = read_tree(dirs.output);
-    std::set<std::string> direct = {"email", "phone", "url", "ip", "iban", "payment_card", "national_id", "handle", "custom"};
+    // Dates of birth and postcodes are generalized by the policy (a birth year, an outward
+    // code): the coarser value may stay, and a bare "94103" or "born 1979" is no pattern.
+    const std::set<std::string> generalized = {"date_of_birth", "postcode"};
     std::vector<std::string> leaks;
-    std::size_t unrostered = 0, unrostered_leaked = 0;
+    std::size_t unrostered = 0, places = 0;
     for (const auto& item : truth) {
       std::string type = item["type"].get<std::string>();
       std::string value = item["value"].get<std::string>();
-      bool rostered = item.value("rostered", false);
-      bool is_name = type == "person" || type == "place" || type == "org";
+      if (generalized.count(type)) continue;
+      unrostered += type == "person" && !item.value("rostered", false);
+      places += type == "place" && !item.value("rostered", false);
       bool leaked = false;
       for (const auto& [path, content] : files)
         if (contains_word(content, value) || contains_word(path, value)) leaked = true;
-      if (type == "person" && !rostered) {
-        ++unrostered;
-        unrostered_leaked += leaked;
-        continue;
-      }
-      if ((direct.count(type) || (is_name && rostered)) && leaked) leaks.push_back(type + ": " + value);
+      if (leaked) leaks.push_back(type + ": " + value);
     }
     INFO("leaked: " << Json(leaks).dump());
     CHECK(leaks.empty());
-    // People who are not on the roster are found by the gazetteer and context rules; most,
-    // not all, are caught. Places and organisations are found only from the roster
-    // (docs/ANONYMIZATION.md lists what is missed).
-    INFO("un-rostered people leaked: " << unrostered_leaked << " of " << unrostered);
+    // The corpus plants people and places that are not on the roster, found by the name and
+    // place lists and by context (docs/ANONYMIZATION.md).
     CHECK(unrostered > 10);
-    CHECK(unrostered_leaked * 5 <= unrostered);
+    CHECK(places > 5);
   }
 
   SECTION("ordinary words that look like names survive") {

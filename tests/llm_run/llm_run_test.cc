@@ -218,27 +218,25 @@ TEST_CASE("openai backend over TLS: every segment coded, verified, no personal d
     sent_text += request["body"].get<std::string>() + "\n" + user + "\n";
     segments_sent += Json::parse(user)["segments"].size();
   }
-  // The planted personal data: contact details, ID numbers and every name on the roster
-  // never reach the model. Values the anonymizer does not promise to find (names of people
-  // and places that are not on the roster, generalized postcodes and birth years; see
-  // docs/ANONYMIZATION.md) may; but the model never sees one that the anonymized export
-  // does not show too — it gets the same anonymized text, nothing more.
+  // The planted personal data: contact details, ID numbers, people and places on the roster
+  // or not never reach the model. Generalized values (a birth year, a postcode the detector
+  // has no context for; docs/ANONYMIZATION.md) may; but the model never sees one that the
+  // anonymized export does not show too — it gets the same anonymized text, nothing more.
   const std::string exported = everything_under(p.output() / "anonymized");
-  const std::set<std::string> direct = {"email", "phone", "url", "ip", "iban", "payment_card", "national_id", "handle", "custom"};
+  const std::set<std::string> generalized = {"date_of_birth", "postcode"};
   std::size_t checked = 0;
   for (const auto& e : Json::parse(test::slurp(test::source_dir() / "examples/expected-pii.json"))) {
     const std::string value = e["value"].get<std::string>(), type = e["type"].get<std::string>();
-    const bool rostered = e.value("rostered", false);
     const bool sent = sent_text.find(value) != std::string::npos;
     INFO("planted " << type << " sent to the model: " << value);
-    if (direct.count(type) || rostered) {
+    if (!generalized.count(type)) {
       ++checked;
       CHECK_FALSE(sent);
     } else if (sent) {
       CHECK(exported.find(value) != std::string::npos);
     }
   }
-  CHECK(checked > 40);
+  CHECK(checked > 150);
   // Nor do file names: segment ids are derived from them, so the model gets batch ids only.
   std::set<std::string> document_ids;
   const Json all_codings = codings_json(p.output());
