@@ -22,7 +22,43 @@ SortedList::SortedList(std::string_view text) {
   if (!std::is_sorted(entries_.begin(), entries_.end())) std::sort(entries_.begin(), entries_.end());
 }
 
+namespace {
+constexpr std::size_t kBloomBits = std::size_t{1} << 20;
+std::pair<std::size_t, std::size_t> bloom_probes(std::string_view word) {
+  const std::size_t h = std::hash<std::string_view>{}(word);
+  return {h & (kBloomBits - 1), (h >> 32) & (kBloomBits - 1)};
+}
+}  // namespace
+
+bool SortedList::has_head(std::string_view word) const {
+  if (head_bloom_.empty()) return false;
+  const auto [a, b] = bloom_probes(word);
+  if (!(head_bloom_[a >> 6] >> (a & 63) & 1) || !(head_bloom_[b >> 6] >> (b & 63) & 1)) return false;
+  return heads_.count(word) > 0;
+}
+
+void SortedList::index_heads() {
+  heads_.reserve(entries_.size());
+  head_bloom_.assign(kBloomBits / 64, 0);
+  for (std::string_view e : entries_) {
+    std::size_t end = 0;
+    while (end < e.size()) {
+      const char c = e[end];
+      if (c == ' ' || c == '-' || c == '\'' || c == '.') break;
+      if (c == '\xE2' && e.substr(end, 3) == "\xE2\x80\x99") break;  // U+2019
+      ++end;
+    }
+    heads_.insert(e.substr(0, end));
+    const auto [a, b] = bloom_probes(e.substr(0, end));
+    head_bloom_[a >> 6] |= std::uint64_t{1} << (a & 63);
+    head_bloom_[b >> 6] |= std::uint64_t{1} << (b & 63);
+  }
+}
+
+void SortedList::index_entries() { all_.insert(entries_.begin(), entries_.end()); }
+
 bool SortedList::contains(std::string_view entry) const {
+  if (!all_.empty()) return all_.count(entry) > 0;
   return std::binary_search(entries_.begin(), entries_.end(), entry);
 }
 
@@ -60,11 +96,15 @@ Gazetteer Gazetteer::from_lists(std::string_view given_names, std::string_view s
   g.add_list(ambiguous, kAmbiguous);
   if (!places.empty() && !utf8::first_invalid_byte(places)) {
     g.places_text_ = std::make_shared<const std::string>(utf8::to_nfc(places));
-    g.places_ = std::make_shared<const SortedList>(*g.places_text_);
+    auto list = std::make_shared<SortedList>(*g.places_text_);
+    list->index_heads();
+    g.places_ = std::move(list);
   }
   if (!english.empty() && !utf8::first_invalid_byte(english)) {
     g.english_text_ = std::make_shared<const std::string>(english);
-    g.english_ = std::make_shared<const SortedList>(*g.english_text_);
+    auto list = std::make_shared<SortedList>(*g.english_text_);
+    list->index_entries();
+    g.english_ = std::move(list);
   }
   return g;
 }
@@ -75,8 +115,16 @@ Gazetteer Gazetteer::bundled() {
                            resources::get("data/names/ambiguous.txt"));
   // The embedded lists are NFC and sorted already (scripts/make-place-lists.mjs); the views
   // point into the binary, so one copy serves every anonymizer.
-  static const auto places = std::make_shared<const SortedList>(resources::get("data/places/places.txt"));
-  static const auto english = std::make_shared<const SortedList>(resources::get("data/words/english.txt"));
+  static const std::shared_ptr<const SortedList> places = [] {
+    auto list = std::make_shared<SortedList>(resources::get("data/places/places.txt"));
+    list->index_heads();
+    return list;
+  }();
+  static const std::shared_ptr<const SortedList> english = [] {
+    auto list = std::make_shared<SortedList>(resources::get("data/words/english.txt"));
+    list->index_entries();
+    return list;
+  }();
   g.places_ = places;
   g.english_ = english;
   return g;

@@ -50,6 +50,15 @@ const WordSet& common_words() {
       "italian", "polish", "portuguese", "dutch", "greek", "turkish", "arabic", "russian",
       "ukrainian", "chinese", "japanese", "korean", "indian", "african", "european", "american",
       "asian", "muslim", "christian", "jewish", "hindu", "sikh", "catholic", "protestant",
+      "filipino", "filipina", "filipinos", "nigerian", "ghanaian", "kenyan", "zimbabwean",
+      "south", "pakistani", "bangladeshi", "nepali", "nepalese", "sri", "lankan", "romanian",
+      "bulgarian", "lithuanian", "latvian", "estonian", "hungarian", "czech", "slovak",
+      "moroccan", "algerian", "tunisian", "egyptian", "somali", "eritrean", "ethiopian",
+      "sudanese", "syrian", "iraqi", "iranian", "afghan", "kurdish", "brazilian", "mexican",
+      "colombian", "venezuelan", "jamaican", "caribbean", "latino", "latina", "hispanic",
+      "malaysian", "indonesian", "vietnamese", "thai", "cantonese", "mandarin", "tagalog",
+      "swahili", "yoruba", "igbo", "hausa", "twi", "shona", "zulu", "punjabi", "urdu", "hindi",
+      "bengali", "tamil", "malayali", "gujarati", "albanian", "serbian", "croatian", "bosnian",
       "god", "allah", "lord", "jesus",
       "nhs", "gp", "gps", "a&e", "covid", "covid-19", "uk", "us", "usa", "eu", "un", "bbc", "ok",
       "tv", "ceo", "hr", "it", "ai", "phd", "mp", "pm", "am", "ad", "bc", "id", "dob", "faq",
@@ -558,13 +567,16 @@ bool NameFinder::find_unrostered(const LineContext& ctx, std::size_t i, std::siz
 }
 
 bool NameFinder::find_place(const LineContext& ctx, std::size_t i, std::size_t& end_token) const {
-  if (ctx.at(i).shape != Shape::kCapitalized) return false;
-  std::string text(ctx.text(i));
-  if (!gazetteer_->place_prefix(text)) return false;
+  if (ctx.at(i).shape != Shape::kCapitalized || !gazetteer_->place_head(ctx.text(i))) return false;
   const std::string lower = ctx.lower(i);
-  // A common word starts a place only as part of a longer name ("New York").
+  // A common word starts a place only as part of a longer name ("New York", "The Hague"), so
+  // a capitalized word or a joiner must follow it.
   const bool common_head =
       common_words().count(lower) || titles().count(lower) || relations().count(lower) || keep_words_.count(lower);
+  if (common_head && !(i + 1 < ctx.size() && (ctx.at(i + 1).word ? ctx.at(i + 1).shape == Shape::kCapitalized
+                                                                   : is_joiner(ctx.at(i + 1).punct))))
+    return false;
+  std::string text(ctx.text(i));
   bool strong = false, address = false;
   if (options_.context) ctx.context_before(i, strong, address);
   if (strong) return false;  // "Dr. Kerala", "my son Dubai": a person
@@ -588,6 +600,7 @@ bool NameFinder::find_place(const LineContext& ctx, std::size_t i, std::size_t& 
 }
 
 bool NameFinder::find_street(const LineContext& ctx, std::size_t i, std::size_t& end_token) const {
+  // Cheap tests on the raw text first: this runs for every word.
   const Token& tok = ctx.at(i);
   auto house_number = [&](std::size_t k) {
     if (!ctx.is_word(k) || ctx.at(k).shape != Shape::kOther) return false;
@@ -595,40 +608,47 @@ bool NameFinder::find_street(const LineContext& ctx, std::size_t i, std::size_t&
     return t.size() <= 5 && std::isdigit(static_cast<unsigned char>(t[0])) &&
            std::all_of(t.begin(), t.end() - 1, [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
   };
-  if (tok.shape == Shape::kCapitalized) {
-    // "Lindenhofstraße 4": a street compound, with its house number when one follows.
-    const std::string lower = ctx.lower(i);
+  const bool numbered = house_number(i);
+  if (!numbered && tok.shape != Shape::kCapitalized) return false;
+  if (!numbered) {
+    // "Lindenhofstraße 4": a street compound (the suffix is lower case inside the word), with
+    // its house number when one follows.
+    const std::string_view text = ctx.text(i);
     for (std::string_view suffix : kStreetSuffixes) {
-      if (lower.size() >= suffix.size() + 3 && lower.compare(lower.size() - suffix.size(), suffix.size(), suffix) == 0 &&
-          !(gazetteer_ && gazetteer_->is_english(lower))) {
+      if (text.size() >= suffix.size() + 3 && text.substr(text.size() - suffix.size()) == suffix &&
+          !(gazetteer_ && gazetteer_->is_english(ctx.lower(i)))) {
         end_token = house_number(i + 1) && ctx.at(i + 1).space_before ? i + 2 : i + 1;
         return true;
       }
     }
   }
-  // "12 Hawthorn Street", "Mill Lane", "45a Okafor Road".
-  const bool numbered = house_number(i);
-  std::size_t k = numbered ? i + 1 : i;
-  if (numbered && (!ctx.is_word(k) || !ctx.at(k).space_before)) return false;
-  const std::size_t first = k;
-  for (std::size_t words = 0; words < 3 && ctx.is_word(k) && ctx.at(k).shape == Shape::kCapitalized &&
-                              (k == first || ctx.at(k).space_before);
-       ++words, ++k) {
-    const std::string w = ctx.lower(k);
-    if (k > first && street_types().count(w)) {
-      if (!numbered && street_types_numbered_only().count(w)) return false;
-      if (!numbered && k == first + 1 && generic_street_names().count(ctx.lower(first))) return false;
-      if (numbered) {
-        // A roster address inside ("12 Hawthorn Street"): the roster names it; the number stays.
-        std::size_t b = first, e = first;
-        if (match_roster(ctx, first, b, e) >= 0 && e >= k + 1) return false;
-      }
-      end_token = k + 1;
-      return true;
+  // "12 Hawthorn Street", "Mill Lane", "45a Okafor Road": one to three Capitalized words, then
+  // a street-type word.
+  const std::size_t first = numbered ? i + 1 : i;
+  std::size_t type_at = 0;
+  for (std::size_t k = first; k < first + 4 && ctx.is_word(k) && ctx.at(k).shape == Shape::kCapitalized &&
+                              (k == i || ctx.at(k).space_before);
+       ++k) {
+    const std::string_view t = ctx.text(k);
+    if (k > first && t.size() <= 9 && street_types().count(std::string(1, static_cast<char>(std::tolower(
+                                          static_cast<unsigned char>(t[0])))) + std::string(t.substr(1)))) {
+      type_at = k;
+      break;
     }
-    if (common_words().count(w) && !(numbered && k == first)) return false;
   }
-  return false;
+  if (!type_at) return false;
+  const std::string type = ctx.lower(type_at);
+  if (!numbered && street_types_numbered_only().count(type)) return false;
+  if (!numbered && type_at == first + 1 && generic_street_names().count(ctx.lower(first))) return false;
+  for (std::size_t k = first; k < type_at; ++k)
+    if (common_words().count(ctx.lower(k)) && !(numbered && k == first)) return false;
+  if (numbered) {
+    // A roster address inside ("12 Hawthorn Street"): the roster names it; the number stays.
+    std::size_t b = first, e = first;
+    if (match_roster(ctx, first, b, e) >= 0 && e >= type_at + 1) return false;
+  }
+  end_token = type_at + 1;
+  return true;
 }
 
 bool NameFinder::find_speaker(const LineContext& ctx, std::size_t i, std::size_t& end_token) const {
