@@ -86,7 +86,7 @@ int healthcheck(const HealthcheckFlags& flags) {
 
 // The model backend's flags, the same for `run` and `serve` (docs/LLM.md).
 struct LlmFlags {
-  std::string backend, ca_file;
+  std::string backend, ca_file, key_header;
   bool no_structured = false;
 };
 
@@ -112,6 +112,12 @@ void add_llm_options(CLI::App* cmd, llm::Settings& s, LlmFlags& flags) {
   cmd->add_option("--llm-backoff", s.backoff_ms, "First retry delay in ms, doubled each time, with jitter (default 1000)")
       ->check(CLI::Range(1, 600000));
   cmd->add_option("--llm-temperature", s.temperature, "Sampling temperature (default 0)")->check(CLI::Range(0.0, 2.0));
+  cmd->add_option("--llm-api-version", s.api_version,
+                  "Azure OpenAI: the api-version query parameter, e.g. 2024-10-21 (else LLM_API_VERSION)");
+  cmd->add_option("--llm-api-key-header", flags.key_header,
+                  "How the API key is sent: bearer (Authorization: Bearer) or api-key (Azure); default api-key for "
+                  "*.azure.com hosts, else bearer (else LLM_API_KEY_HEADER)")
+      ->check(CLI::IsMember({"bearer", "api-key"}));
   cmd->add_flag("--llm-no-structured-outputs", flags.no_structured,
                 "Do not ask for a JSON Schema response format (for endpoints that reject it); answers are still validated");
 }
@@ -119,6 +125,7 @@ void add_llm_options(CLI::App* cmd, llm::Settings& s, LlmFlags& flags) {
 // After parsing: true when --llm-backend was given.
 bool apply_llm_flags(const LlmFlags& flags, llm::Settings& s) {
   if (!flags.ca_file.empty()) s.ca_file = flags.ca_file;
+  if (!flags.key_header.empty()) s.key_header = llm::key_header_from_name(flags.key_header);
   s.structured_outputs = !flags.no_structured;
   if (flags.backend.empty()) return false;
   s.backend = *llm::backend_from_name(flags.backend);

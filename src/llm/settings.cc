@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "common/files.h"
+#include "egress/egress.h"
 
 namespace cqda::llm {
 
@@ -26,7 +27,14 @@ std::optional<Backend> backend_from_name(std::string_view name) {
 std::string Settings::endpoint_url() const {
   std::string base = base_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  return base + (backend == Backend::kOllama ? "/api/chat" : "/chat/completions");
+  if (backend == Backend::kOllama) return base + "/api/chat";
+  return base + "/chat/completions" + (api_version.empty() ? "" : "?api-version=" + api_version);
+}
+
+std::optional<KeyHeader> key_header_from_name(std::string_view name) {
+  if (name == "bearer") return KeyHeader::kBearer;
+  if (name == "api-key") return KeyHeader::kApiKey;
+  return std::nullopt;
 }
 
 std::string Settings::coder_name() const { return "llm:" + model; }
@@ -77,6 +85,27 @@ Status complete_settings(Settings& settings, bool backend_from_flag, const std::
   for (char c : settings.api_key)
     if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e)
       return make_error("the API key contains a character that cannot go into an HTTP header");
+
+  if (settings.api_version.empty()) settings.api_version = env("LLM_API_VERSION");
+  if (settings.api_version.size() > 40 ||
+      settings.api_version.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
+          std::string::npos)
+    return make_error("the API version must be letters, digits, '.', '-' or '_' (e.g. 2024-10-21)");
+  if (!settings.api_version.empty() && settings.backend != Backend::kOpenAi)
+    return make_error("an API version (--llm-api-version, LLM_API_VERSION) is only for the openai backend");
+  if (!settings.key_header) {
+    if (std::string name = env("LLM_API_KEY_HEADER"); !name.empty()) {
+      settings.key_header = key_header_from_name(name);
+      if (!settings.key_header) return make_error("LLM_API_KEY_HEADER=" + name + " is not bearer or api-key");
+    }
+  }
+  if (!settings.key_header) {
+    // Azure OpenAI takes its key as `api-key`; everything else as a bearer token.
+    auto url = egress::parse_url(settings.base_url);
+    const std::string host = url ? url->host : "";
+    const bool azure = host.size() > 10 && host.compare(host.size() - 10, 10, ".azure.com") == 0;
+    settings.key_header = azure ? KeyHeader::kApiKey : KeyHeader::kBearer;
+  }
   return Status::success();
 }
 

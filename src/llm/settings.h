@@ -22,6 +22,10 @@ enum class Backend {
 std::string_view backend_name(Backend backend);  // "offline", "openai", "ollama"
 std::optional<Backend> backend_from_name(std::string_view name);
 
+// How the API key is sent: `Authorization: Bearer KEY` (OpenAI and most servers) or
+// `api-key: KEY` (Azure OpenAI).
+enum class KeyHeader { kBearer, kApiKey };
+
 struct Settings {
   Backend backend = Backend::kOffline;
   std::string base_url;  // "https://api.openai.com/v1", "http://ollama:11434"
@@ -41,16 +45,23 @@ struct Settings {
   std::uint32_t max_response_bytes = 4u << 20;
   std::optional<std::filesystem::path> ca_file;  // extra trust anchors (private endpoints)
   std::string api_key;  // secret: never logged, never written
+  std::optional<KeyHeader> key_header;  // unset: api-key for *.azure.com hosts, else bearer
+  // Azure OpenAI's `api-version` query parameter ("2024-10-21"); empty: none.
+  std::string api_version;
 
-  // The URL requests go to: <base>/chat/completions, or <base>/api/chat for Ollama.
+  // The URL requests go to: <base>/chat/completions[?api-version=V], or <base>/api/chat for
+  // Ollama.
   std::string endpoint_url() const;
   std::string coder_name() const;  // "llm:<model>"
 };
 
 // Fills `settings` from the environment where the flags left it empty: LLM_BACKEND,
-// LLM_BASE_URL, LLM_MODEL; the key from `secret_file` (if it exists) else OPENAI_API_KEY.
+// LLM_BASE_URL, LLM_MODEL, LLM_API_VERSION, LLM_API_KEY_HEADER; the key from `secret_file`
+// (if it exists) else OPENAI_API_KEY; the key header from the host when still unset.
 // Errors: an unknown backend, an unreadable secret file, an LLM backend without a base URL
-// or model.
+// or model, an api-version or key header that is not one.
 Status complete_settings(Settings& settings, bool backend_from_flag, const std::filesystem::path& secret_file);
+
+std::optional<KeyHeader> key_header_from_name(std::string_view name);  // "bearer", "api-key"
 
 }  // namespace cqda::llm

@@ -356,7 +356,8 @@ Result<HttpReply> exchange_over(int fd, const ClientTls* tls, const Exchange& x,
 
 namespace cqda::llm {
 
-std::string make_post_request(std::string_view url_text, std::string_view body, std::string_view api_key) {
+std::string make_post_request(std::string_view url_text, std::string_view body, std::string_view api_key,
+                              KeyHeader key_header) {
   auto url = egress::parse_url(url_text);
   if (!url) return {};
   const bool default_port = (url->scheme == "https" && url->port == 443) || (url->scheme == "http" && url->port == 80);
@@ -365,7 +366,8 @@ std::string make_post_request(std::string_view url_text, std::string_view body, 
   std::string out = "POST " + url->target + " HTTP/1.1\r\nHost: " + host +
                     "\r\nUser-Agent: cqda\r\nAccept: application/json\r\nContent-Type: application/json\r\n";
   // The key goes only inside TLS: never over plain HTTP, whatever the configuration says.
-  if (!api_key.empty() && url->scheme == "https") out += "Authorization: Bearer " + std::string(api_key) + "\r\n";
+  if (!api_key.empty() && url->scheme == "https")
+    out += (key_header == KeyHeader::kApiKey ? "api-key: " : "Authorization: Bearer ") + std::string(api_key) + "\r\n";
   out += "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
   out += body;
   return out;

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "llm/settings.h"
 
 struct ssl_ctx_st;
 
@@ -81,6 +82,7 @@ namespace cqda::llm {
 // A POST of a JSON body: Host (with the port when it is not the scheme's default), the
 // bearer token when there is one and the URL is https (never over plain HTTP),
 // Content-Length, Connection: close.
-std::string make_post_request(std::string_view url, std::string_view body, std::string_view api_key);
+std::string make_post_request(std::string_view url, std::string_view body, std::string_view api_key,
+                              KeyHeader key_header = KeyHeader::kBearer);
 
 }  // namespace cqda::llm

@@ -317,6 +317,12 @@ TEST_CASE("requests carry the host, the key only when there is one, and a length
   auto no_key = llm::make_post_request("https://api.example/v1/chat/completions", "{}", "");
   CHECK(no_key.find("Host: api.example\r\n") != std::string::npos);
   CHECK(no_key.find("Authorization") == std::string::npos);
+  // Azure OpenAI takes the key as api-key.
+  auto azure = llm::make_post_request("https://res.openai.azure.com/openai/deployments/d/chat/completions?api-version=2024-10-21",
+                                      "{}", "sk-test", llm::KeyHeader::kApiKey);
+  CHECK(azure.starts_with("POST /openai/deployments/d/chat/completions?api-version=2024-10-21 HTTP/1.1\r\n"));
+  CHECK(azure.find("api-key: sk-test\r\n") != std::string::npos);
+  CHECK(azure.find("Authorization") == std::string::npos);
   // Never over plain HTTP, even when a key is configured.
   auto plain = llm::make_post_request("http://127.0.0.1:11434/api/chat", "{}", "sk-test");
   CHECK(plain.find("Authorization") == std::string::npos);
@@ -411,4 +417,44 @@ TEST_CASE("TLS: the certificate must name the host asked for, by DNS name or by 
   auto refused = llm::exchange_over(fd.get(), system_only->get(), x, stats);
   REQUIRE_FALSE(refused);
   CHECK(stats.certificate_refused);
+}
+
+TEST_CASE("settings: Azure hosts send api-key, an api-version goes into the URL, bad values are refused", "[llm]") {
+  auto complete = [](llm::Settings s) {
+    auto st = llm::complete_settings(s, true, "/nonexistent/secret");
+    return std::make_pair(static_cast<bool>(st), s);
+  };
+  llm::Settings azure;
+  azure.backend = llm::Backend::kOpenAi;
+  azure.base_url = "https://res.openai.azure.com/openai/deployments/coder";
+  azure.model = "gpt-4o";
+  azure.api_version = "2024-10-21";
+  auto [ok, s] = complete(azure);
+  REQUIRE(ok);
+  CHECK(s.key_header == llm::KeyHeader::kApiKey);
+  CHECK(s.endpoint_url() == "https://res.openai.azure.com/openai/deployments/coder/chat/completions?api-version=2024-10-21");
+
+  llm::Settings openai = azure;
+  openai.base_url = "https://api.openai.com/v1";
+  openai.api_version.clear();
+  auto [ok2, s2] = complete(openai);
+  REQUIRE(ok2);
+  CHECK(s2.key_header == llm::KeyHeader::kBearer);
+  CHECK(s2.endpoint_url() == "https://api.openai.com/v1/chat/completions");
+  // A host that only ends like Azure's does not count.
+  openai.base_url = "https://notazure.com/v1";
+  CHECK(complete(openai).second.key_header == llm::KeyHeader::kBearer);
+  // An explicit choice wins.
+  openai.key_header = llm::KeyHeader::kApiKey;
+  CHECK(complete(openai).second.key_header == llm::KeyHeader::kApiKey);
+
+  llm::Settings bad = azure;
+  bad.api_version = "2024-10-21&x=1";
+  CHECK_FALSE(complete(bad).first);
+  bad.api_version = "2024-10-21";
+  bad.backend = llm::Backend::kOllama;
+  CHECK_FALSE(complete(bad).first);
+  CHECK(llm::key_header_from_name("bearer") == llm::KeyHeader::kBearer);
+  CHECK(llm::key_header_from_name("api-key") == llm::KeyHeader::kApiKey);
+  CHECK_FALSE(llm::key_header_from_name("Bearer"));
 }
