@@ -234,7 +234,7 @@ class Run {
            " tokens (egress.token_budget) is used up");
       return;
     }
-    std::string http = llm::make_post_request(url_, request.body, s.api_key);
+    std::string http = llm::make_post_request(url_, request.body, s.api_key, s.key_header.value_or(llm::KeyHeader::kBearer));
     unsigned invalid = 0;
     // One estimate is reserved at the top of every attempt; each attempt settles it with what
     // it cost: the reported usage, or the estimated prompt when the request went out without
@@ -331,7 +331,7 @@ class Run {
         s.structured_outputs = false;
         request = o_.task == LlmTask::kSuggest ? llm::build_suggestion_request(s, *o_.codebook, batch)
                                                : llm::build_coding_request(s, *o_.codebook, batch);
-        http = llm::make_post_request(url_, request.body, s.api_key);
+        http = llm::make_post_request(url_, request.body, s.api_key, s.key_header.value_or(llm::KeyHeader::kBearer));
         transient = "structured outputs not supported";
         wait = std::chrono::milliseconds(0);
       } else {
@@ -485,9 +485,47 @@ std::vector<std::string> LlmCodingResult::report_lines(const llm::Settings& sett
   return lines;
 }
 
+codebook::Codebook codebook_for_llm(const codebook::Codebook& codebook, anonymize::Anonymizer& anonymizer,
+                                    std::map<std::string, std::size_t>& counts) {
+  auto clean = [&](std::string& text) {
+    if (text.empty()) return;
+    anonymize::AnonymizedText a = anonymizer.anonymize(text);
+    text = std::move(a.text);
+    for (const auto& [key, n] : a.counts) counts[key] += n;
+  };
+  codebook::Codebook out = codebook;
+  clean(out.name);
+  clean(out.description);
+  for (auto& category : out.categories) {
+    clean(category.name);
+    clean(category.description);
+  }
+  for (auto& code : out.codes) {
+    clean(code.name);
+    clean(code.definition);
+    for (auto* list : {&code.inclusion, &code.exclusion, &code.examples})
+      for (std::string& item : *list) clean(item);
+  }
+  return out;
+}
+
 Result<LlmCodingResult> code_with_llm(const std::vector<Document>& documents, const std::set<std::string>& raw_documents,
                                       std::vector<std::unique_ptr<privsep::LlmCallerClient>>& callers,
-                                      const LlmCodingOptions& options, const RecordFn& record) {
+                                      const LlmCodingOptions& given, const RecordFn& record) {
+  // The codebook goes into every prompt: its text leaves under the same anonymization as the
+  // segments.
+  LlmCodingOptions options = given;
+  codebook::Codebook anonymized_codebook;
+  if (given.policy->anonymization.apply_to.count(policy::Destination::kLlm)) {
+    if (!given.codebook_anonymizer) return make_error("no anonymizer for the codebook's text");
+    std::map<std::string, std::size_t> counts;
+    anonymized_codebook = codebook_for_llm(*given.codebook, *given.codebook_anonymizer, counts);
+    options.codebook = &anonymized_codebook;
+    Json by_type = Json::object();
+    for (const auto& [type, n] : counts) by_type[type] = n;
+    if (!record("llm_codebook_anonymized", {{"counts", by_type}}))
+      return make_error("the run log could not be written");
+  }
   if (callers.empty()) return make_error("no llm-caller process");  // a dry run passes one null entry
   if (auto st = check_llm_egress(*options.policy, *options.settings); !st) return st.error();
   // The reader says per document whether it anonymized the text; raw text leaves only when
@@ -520,7 +558,7 @@ Result<LlmCodingResult> code_with_llm(const std::vector<Document>& documents, co
                   {"answered_from_cache", result.cache_hits},
                   {"estimated_prompt_tokens", run.preview_tokens()},
                   {"token_budget", options.policy->egress.token_budget},
-                  {"note", "Each request-NNNNN.json is the exact body cqda would POST (the Authorization header is not "
+                  {"note", "Each request-NNNNN.json is the exact body cqda would POST (the header with the API key is not "
                            "shown). Nothing was sent."}};
     if (auto st = write_file_atomic(options.preview_folder / "index.json", index.dump(2) + "\n", 0600); !st)
       return make_error("cannot write the preview index: " + st.error().message);

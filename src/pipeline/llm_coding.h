@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "anonymize/anonymizer.h"
 #include "codebook/codebook.h"
 #include "coder/coding.h"
 #include "common/document.h"
@@ -71,6 +72,9 @@ struct LlmCodingOptions {
   LlmTask task = LlmTask::kCode;
   const policy::Policy* policy = nullptr;
   const codebook::Codebook* codebook = nullptr;
+  // Anonymizes the codebook's text for the prompt when the policy anonymizes the llm
+  // destination (required then); its vault is the corpus's, so names get their pseudonyms.
+  anonymize::Anonymizer* codebook_anonymizer = nullptr;
   const llm::Settings* settings = nullptr;
   std::filesystem::path cache_folder;    // <cache>/llm
   std::filesystem::path preview_folder;  // <output>/llm-preview/<run id>, for a dry run
@@ -96,6 +100,12 @@ struct LlmCodingResult {
   Json summary() const;       // for the run log
   std::vector<std::string> report_lines(const llm::Settings& settings) const;
 };
+
+// The codebook as the model sees it: names, descriptions, definitions, criteria and examples
+// anonymized (a definition or an example may quote a participant); ids, keywords and
+// patterns unchanged. Adds the replacements per type to `counts`.
+codebook::Codebook codebook_for_llm(const codebook::Codebook& codebook, anonymize::Anonymizer& anonymizer,
+                                    std::map<std::string, std::size_t>& counts);
 
 // `callers` were started before any thread (fork in a single-threaded supervisor). `record`
 // is called from several threads and must serialise itself. `raw_documents`: ids of

@@ -432,6 +432,7 @@ Result<LlmCodingResult> ProjectService::run_llm(const std::vector<Document>& doc
   o.policy = options_.policy;
   const codebook::Codebook codebook = store_->current_codebook();
   o.codebook = &codebook;
+  o.codebook_anonymizer = options_.codebook_anonymizer;
   o.settings = options_.llm;
   o.cache_folder = options_.llm_cache;
   o.dry_run = dry_run;
@@ -445,6 +446,9 @@ Result<LlmCodingResult> ProjectService::run_llm(const std::vector<Document>& doc
   for (const auto& d : documents)
     if (options_.raw_documents.count(d.id)) raw.insert(d.id);
   auto result = code_with_llm(documents, raw, dry_run ? none : *options_.llm_callers, o, record_);
+  // Pseudonyms first issued for the codebook's text are kept with the others.
+  if (options_.vault && options_.vault->modified())
+    if (auto st = options_.vault->save(); !st) return make_error("cannot save the pseudonym vault: " + st.error().message);
   if (!result) return result.error();
   llm_tokens_charged_ = result->tokens_charged;
   if (!record_("llm_coding", result->summary())) return make_error("the run log could not be written");

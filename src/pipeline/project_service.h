@@ -39,6 +39,9 @@ struct ProjectServiceOptions {
   const llm::Settings* llm = nullptr;
   std::vector<std::unique_ptr<privsep::LlmCallerClient>>* llm_callers = nullptr;
   std::filesystem::path llm_cache;
+  // Anonymizes the codebook's text for prompts (the corpus's vault; saved after each use).
+  anonymize::Anonymizer* codebook_anonymizer = nullptr;
+  anonymize::Vault* vault = nullptr;
   std::set<std::string> raw_documents;
 };
 

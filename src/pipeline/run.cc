@@ -166,6 +166,12 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
     LlmCodingOptions llm_options;
     llm_options.policy = &config.policy;
     llm_options.codebook = &config.codebook;
+    // The codebook's text is anonymized for the prompt with the corpus's vault, so a name in
+    // an example gets the pseudonym the segments use; new pseudonyms are saved with it.
+    anonymize::Anonymizer codebook_anonymizer(
+        anon_policy, config.roster,
+        anon_policy.names.gazetteer ? anonymize::Gazetteer::bundled() : anonymize::Gazetteer(), *reader_vault);
+    llm_options.codebook_anonymizer = &codebook_anonymizer;
     llm_options.settings = &llm_settings;
     llm_options.cache_folder = o.cache / "llm";
     llm_options.preview_folder = o.output / "llm-preview" / run_id;
@@ -175,6 +181,9 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
     const auto code_start = std::chrono::steady_clock::now();
     auto coded = code_with_llm(corpus.documents, corpus.raw_documents, o.dry_run ? no_callers : callers, llm_options, record);
     stages.code = std::chrono::steady_clock::now() - code_start;
+    if (reader_vault->modified())
+      if (auto st = reader_vault->save(); !st)
+        return finish(fail(kExitOutput, "cannot save the pseudonym vault: " + st.error().message), "vault save");
     for (auto& caller : callers)
       if (auto st = caller->finish(); !st) record("process_failed", {{"process", "llm-caller"}, {"error", st.error().message}});
     if (!coded) {

@@ -118,14 +118,15 @@ struct Project {
 
 test::CommandResult run_llm(const Project& p, const std::string& backend, const std::string& base_url,
                             std::vector<std::string> extra = {}, const fs::path& output = {},
-                            const fs::path& ca_file = certs().ca) {
+                            const fs::path& ca_file = certs().ca,
+                            const fs::path& codebook = test::source_dir() / "examples/codebook.json") {
   ::setenv("OPENAI_API_KEY", kApiKey.c_str(), 1);
   std::vector<std::string> args{"run",
                                 "--input", (test::source_dir() / "examples/corpus").string(),
                                 "--output", (output.empty() ? p.output() : output).string(),
                                 "--cache", p.cache().string(),
                                 "--policy", p.policy().string(),
-                                "--codebook", (test::source_dir() / "examples/codebook.json").string(),
+                                "--codebook", codebook.string(),
                                 "--roster", (test::source_dir() / "examples/roster.csv").string(),
                                 "--no-progress",
                                 "--llm-backend", backend,
@@ -293,6 +294,84 @@ TEST_CASE("openai backend over TLS: every segment coded, verified, no personal d
     CHECK(lookups.size() == before);
     for (const auto& rec : lookups) CHECK(rec["cache"] == "hit");
   }
+}
+
+TEST_CASE("Azure-style endpoints: the key as api-key, the api-version query, no bearer token", "[llm_run]") {
+  Stub stub({});
+  Project p;
+  test::write_text(p.policy(), policy_for("https", "127.0.0.1", stub.port(), 10'000'000));
+  // An Azure deployment URL; the header is chosen by flag here (the host is not *.azure.com).
+  auto r = run_llm(p, "openai", stub.base_url("/openai/deployments/coder"),
+                   {"--llm-api-version", "2024-10-21", "--llm-api-key-header", "api-key"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  auto requests = stub.requests();
+  REQUIRE_FALSE(requests.empty());
+  for (const auto& request : requests) {
+    CHECK(request["target"] == "/openai/deployments/coder/chat/completions?api-version=2024-10-21");
+    CHECK(request["headers"]["api-key"] == kApiKey);
+    CHECK_FALSE(request["headers"].contains("authorization"));
+  }
+  CHECK(codings_json(p.output())["codings"].size() > 10);
+  // The key is never written; the endpoint with its api-version is logged.
+  for (const auto& rec : log_records(p.output(), "llm_request"))
+    CHECK(rec["endpoint"] == stub.base_url("/openai/deployments/coder") + "/chat/completions?api-version=2024-10-21");
+  CHECK(everything_under(p.output()).find(kApiKey) == std::string::npos);
+  CHECK(everything_under(p.cache()).find(kApiKey) == std::string::npos);
+
+  // An api-version that could smuggle more into the URL is refused before anything is sent.
+  auto bad = run_llm(p, "openai", stub.base_url("/openai/deployments/coder"), {"--llm-api-version", "1&key=x"},
+                     p.dir / "out-bad");
+  CHECK(bad.exit_code != 0);
+  CHECK_THAT(bad.err, Catch::Contains("API version"));
+  CHECK(stub.requests().size() == requests.size());
+}
+
+TEST_CASE("the codebook's text reaches the model anonymized, with the corpus's pseudonyms", "[llm_run]") {
+  Stub stub({});
+  Project p;
+  test::write_text(p.policy(), policy_for("https", "127.0.0.1", stub.port(), 10'000'000));
+  // A researcher quoted a participant in an example and a definition.
+  std::string text = test::slurp(test::source_dir() / "examples/codebook.json");
+  const std::string quoted = "\"We were short-staffed all the time.\"";
+  REQUIRE(text.find(quoted) != std::string::npos);
+  text.replace(text.find(quoted), quoted.size(),
+               "\"Maria Santos told me: call 07700 900123 or maria.santos@example.org, we were short-staffed.\"");
+  const std::string definition = "Accounts of the amount and intensity of work";
+  REQUIRE(text.find(definition) != std::string::npos);
+  text.replace(text.find(definition), definition.size(), "Accounts from Oakfield House and Kerala of the amount and intensity of work");
+  const fs::path codebook = p.dir / "codebook.json";
+  test::write_text(codebook, text);
+
+  auto r = run_llm(p, "openai", stub.base_url(), {}, {}, certs().ca, codebook);
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  auto requests = stub.requests();
+  REQUIRE_FALSE(requests.empty());
+  const std::string exported = everything_under(p.output() / "anonymized");
+  for (const auto& request : requests) {
+    const std::string system = Json::parse(request["body"].get<std::string>())["messages"][0]["content"];
+    for (const char* planted : {"Maria Santos", "Maria", "07700 900123", "maria.santos@example.org", "Oakfield", "Kerala"}) {
+      INFO(planted);
+      CHECK(system.find(planted) == std::string::npos);
+    }
+    CHECK(system.find("short-staffed.") != std::string::npos);  // the rest of the example is there
+    // Maria Santos gets the pseudonym the segments use.
+    const auto at = system.find(" told me:");
+    REQUIRE(at != std::string::npos);
+    const auto from = system.rfind("Person-", at);
+    REQUIRE(from != std::string::npos);
+    const std::string pseudonym = system.substr(from, at - from);
+    CHECK(pseudonym.rfind("Person-", 0) == 0);
+    CHECK(exported.find(pseudonym) != std::string::npos);
+  }
+  auto records = log_records(p.output(), "llm_codebook_anonymized");
+  REQUIRE(records.size() == 1);
+  INFO(Json::parse(stub.requests()[0]["body"].get<std::string>())["messages"][0]["content"].get<std::string>());
+  CHECK(records[0]["counts"]["person"] == 1);
+  CHECK(records[0]["counts"]["place"] == 2);
+  CHECK(records[0]["counts"]["email"] == 1);
+  CHECK(records[0]["counts"]["phone"] == 1);
 }
 
 TEST_CASE("ollama backend over plain HTTP on loopback", "[llm_run]") {

@@ -43,6 +43,8 @@ class StubServer {
   }
   std::uint16_t port() const { return port_; }
   int connections() const { return connections_; }
+  // Reset each connection as soon as it is accepted, reading nothing.
+  void reset_connections(bool on) { reset_ = on; }
   std::string received() {
     std::lock_guard lock(mutex_);
     return received_;
@@ -56,6 +58,12 @@ class StubServer {
       int client = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (client < 0) continue;
       ++connections_;
+      if (reset_) {
+        const linger abort{1, 0};  // close with RST: the writer's next write fails
+        ::setsockopt(client, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+        ::close(client);
+        continue;
+      }
       std::string request;
       char buffer[4096];
       while (request.find("\r\n\r\n") == std::string::npos) {
@@ -79,6 +87,7 @@ class StubServer {
   std::uint16_t port_ = 0;
   std::thread thread_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> reset_{false};
   std::atomic<int> connections_{0};
   std::mutex mutex_;
   std::string received_;
@@ -113,6 +122,34 @@ TEST_CASE("the llm caller runs locked down and reaches an allow-listed stub thro
   REQUIRE((*caller)->decisions().size() == 1);
   CHECK((*caller)->decisions()[0].allowed);
   CHECK((*caller)->decisions()[0].address == "127.0.0.1:" + std::to_string(stub.port()));
+  REQUIRE((*caller)->finish());
+}
+
+TEST_CASE("a peer that resets while the request is written is an error, not a SIGPIPE that ends the caller",
+          "[privsep][llm]") {
+  StubServer stub;
+  policy::EgressPolicy egress;
+  egress.endpoints.push_back(endpoint("stub", "http", "127.0.0.1", stub.port(), true));
+  auto caller = privsep::LlmCallerClient::start(egress, egress::system_resolver());
+  REQUIRE(caller);
+  const std::string url = "http://127.0.0.1:" + std::to_string(stub.port()) + "/v1/chat/completions";
+  // Far more than the socket buffers hold, so the caller is still writing when the RST comes.
+  const std::string big = "POST /v1/chat/completions HTTP/1.1\r\nHost: stub\r\nContent-Length: 4194304\r\n\r\n" +
+                          std::string(4u << 20, 'x');
+  stub.reset_connections(true);
+  auto failed = (*caller)->exchange({url, big, 1 << 20, 5000});
+  REQUIRE(failed);  // an answer over the channel: the caller is alive
+  CHECK_FALSE(failed->ok);
+  INFO(failed->error);
+  CHECK_FALSE(failed->error.empty());
+  CHECK(failed->bytes_sent < big.size());
+  // The same caller goes on to the next request.
+  stub.reset_connections(false);
+  auto response = (*caller)->exchange({url, request_text(), 1 << 20, 5000});
+  REQUIRE(response);
+  INFO(response->error);
+  CHECK(response->ok);
+  CHECK(response->status == 200);
   REQUIRE((*caller)->finish());
 }
 
