@@ -41,6 +41,9 @@ constexpr const char* kZipKeyword =
     R"((?i)\b(?:post ?code|postal ?code|zip(?: ?code)?|plz|postleitzahl|code postal)\b[ \t]*[:#.]?[ \t]*(\d{5}(?:-\d{4})?)\b)";
 constexpr const char* kZipState = R"(,[ \t]*[A-Z]{2}[ \t]+(\d{5}(?:-\d{4})?)\b)";
 constexpr const char* kZipCity = R"(\b(\d{5})[ \t]+(\p{Lu}\p{Ll}+))";
+// "near 94103." / "in 10115,": a place preposition and a 5-digit code that ends the phrase.
+// Counts after "in"/"near" are followed by their noun ("near 20000 people") and stay.
+constexpr const char* kZipNear = R"(\b(?:[Nn]ear|[Ii]n)[ \t]+(\d{5}(?:-\d{4})?)(?:[ \t]*[.,;:!?)]|[ \t]*$))";
 constexpr const char* kZipStreet =
     R"((?i)(?:\b(?:street|st|road|rd|avenue|ave|lane|ln|drive|boulevard|blvd|way|court|ct|place|rue|chemin|weg|str)\.?|straße|strasse|gasse|allee|platz)(?:[ \t]+\d{1,4}[a-z]?)?,?[ \t]+(\d{5}(?:-\d{4})?)\b)";
 
@@ -166,7 +169,7 @@ std::string year_of(std::string_view date) {
 
 enum SetDetector { kSetPhone, kSetIpv4, kSetIpv6, kSetIban, kSetCard, kSetSsn, kSetNino, kSetDni,
                    kSetUkPostcode, kSetZipKeyword, kSetZipState, kSetZipCity, kSetZipStreet,
-                   kSetDob, kSetCount };
+                   kSetZipNear, kSetDob, kSetCount };
 
 }  // namespace
 
@@ -232,7 +235,7 @@ PatternDetectors::PatternDetectors(const policy::AnonymizationPolicy& policy)
       {kPhone, c.phone}, {kIpv4, c.ip}, {kIpv6, c.ip}, {kIban, c.iban}, {kCard, c.card},
       {kSsn, c.ssn}, {kNino, c.nino}, {kDni, c.dni}, {kUkPostcode, c.postcode},
       {kZipKeyword, c.postcode}, {kZipState, c.postcode}, {kZipCity, c.postcode},
-      {kZipStreet, c.postcode}, {kDateOfBirth, c.dob},
+      {kZipStreet, c.postcode}, {kZipNear, c.postcode}, {kDateOfBirth, c.dob},
   }};
   c.digit_set = std::make_unique<RE2::Set>(options(), RE2::UNANCHORED);
   for (int i = 0; i < kSetCount; ++i) {
@@ -468,6 +471,7 @@ void PatternDetectors::Compiled::scan_digit(int which, std::string_view line, st
     case kSetZipState:
     case kSetZipCity:
     case kSetZipStreet:
+    case kSetZipNear:
       each_match<3>(re, line, [&](auto& g, std::size_t, std::size_t e) {
         const std::size_t b = offset_of(line, g[1]);
         const std::size_t end = b + g[1].size();

@@ -118,6 +118,12 @@ TEST_CASE("postcodes: UK always, 5-digit codes only in an address") {
   CHECK(redact("zip code: 94103") == "zip code: [POSTCODE]");
   CHECK(redact("PLZ 80331") == "PLZ [POSTCODE]");
   CHECK(redact("we surveyed 10115 people in 12000 homes") == "we surveyed 10115 people in 12000 homes");
+  // A 5-digit code after "near" or "in" that ends the phrase; counts with their noun stay.
+  CHECK(redact("my brother still lives there, near 94103. His number") == "my brother still lives there, near [POSTCODE]. His number");
+  CHECK(redact("we lived in 10115, then moved") == "we lived in [POSTCODE], then moved");
+  CHECK(redact("near 20000 people came") == "near 20000 people came");
+  CHECK(redact("I earn around 21000.") == "I earn around 21000.");
+  CHECK(redact("in 2019.") == "in 2019.");
   CHECK(redact("In 2019 about 12000 People") == "In 2019 about 12000 People");
 }
 

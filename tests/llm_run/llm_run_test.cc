@@ -219,18 +219,20 @@ TEST_CASE("openai backend over TLS: every segment coded, verified, no personal d
     sent_text += request["body"].get<std::string>() + "\n" + user + "\n";
     segments_sent += Json::parse(user)["segments"].size();
   }
-  // The planted personal data: contact details, ID numbers, people and places on the roster
-  // or not never reach the model. Generalized values (a birth year, a postcode the detector
-  // has no context for; docs/ANONYMIZATION.md) may; but the model never sees one that the
+  // The planted personal data: contact details, ID numbers, postcodes, people and places on
+  // the roster or not never reach the model. A birth year alone ("born 1979") is what the
+  // policy generalizes a date of birth to, so it may; but the model never sees one that the
   // anonymized export does not show too — it gets the same anonymized text, nothing more.
   const std::string exported = everything_under(p.output() / "anonymized");
-  const std::set<std::string> generalized = {"date_of_birth", "postcode"};
+  auto generalized = [](const std::string& type, const std::string& value) {
+    return type == "date_of_birth" && value.size() == 4;
+  };
   std::size_t checked = 0;
   for (const auto& e : Json::parse(test::slurp(test::source_dir() / "examples/expected-pii.json"))) {
     const std::string value = e["value"].get<std::string>(), type = e["type"].get<std::string>();
     const bool sent = sent_text.find(value) != std::string::npos;
     INFO("planted " << type << " sent to the model: " << value);
-    if (!generalized.count(type)) {
+    if (!generalized(type, value)) {
       ++checked;
       CHECK_FALSE(sent);
     } else if (sent) {
