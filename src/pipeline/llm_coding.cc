@@ -13,6 +13,7 @@
 #include "llm/cache.h"
 #include "llm/coding_prompt.h"
 #include "llm/transport.h"
+#include "pipeline/codebook_text.h"
 
 namespace cqda::pipeline {
 namespace {
@@ -485,30 +486,6 @@ std::vector<std::string> LlmCodingResult::report_lines(const llm::Settings& sett
   return lines;
 }
 
-codebook::Codebook codebook_for_llm(const codebook::Codebook& codebook, anonymize::Anonymizer& anonymizer,
-                                    std::map<std::string, std::size_t>& counts) {
-  auto clean = [&](std::string& text) {
-    if (text.empty()) return;
-    anonymize::AnonymizedText a = anonymizer.anonymize(text);
-    text = std::move(a.text);
-    for (const auto& [key, n] : a.counts) counts[key] += n;
-  };
-  codebook::Codebook out = codebook;
-  clean(out.name);
-  clean(out.description);
-  for (auto& category : out.categories) {
-    clean(category.name);
-    clean(category.description);
-  }
-  for (auto& code : out.codes) {
-    clean(code.name);
-    clean(code.definition);
-    for (auto* list : {&code.inclusion, &code.exclusion, &code.examples})
-      for (std::string& item : *list) clean(item);
-  }
-  return out;
-}
-
 Result<LlmCodingResult> code_with_llm(const std::vector<Document>& documents, const std::set<std::string>& raw_documents,
                                       std::vector<std::unique_ptr<privsep::LlmCallerClient>>& callers,
                                       const LlmCodingOptions& given, const RecordFn& record) {
@@ -519,7 +496,7 @@ Result<LlmCodingResult> code_with_llm(const std::vector<Document>& documents, co
   if (given.policy->anonymization.apply_to.count(policy::Destination::kLlm)) {
     if (!given.codebook_anonymizer) return make_error("no anonymizer for the codebook's text");
     std::map<std::string, std::size_t> counts;
-    anonymized_codebook = codebook_for_llm(*given.codebook, *given.codebook_anonymizer, counts);
+    anonymized_codebook = anonymize_codebook(*given.codebook, *given.codebook_anonymizer, counts);
     options.codebook = &anonymized_codebook;
     Json by_type = Json::object();
     for (const auto& [type, n] : counts) by_type[type] = n;

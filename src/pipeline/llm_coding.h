@@ -101,12 +101,6 @@ struct LlmCodingResult {
   std::vector<std::string> report_lines(const llm::Settings& settings) const;
 };
 
-// The codebook as the model sees it: names, descriptions, definitions, criteria and examples
-// anonymized (a definition or an example may quote a participant); ids, keywords and
-// patterns unchanged. Adds the replacements per type to `counts`.
-codebook::Codebook codebook_for_llm(const codebook::Codebook& codebook, anonymize::Anonymizer& anonymizer,
-                                    std::map<std::string, std::size_t>& counts);
-
 // `callers` were started before any thread (fork in a single-threaded supervisor). `record`
 // is called from several threads and must serialise itself. `raw_documents`: ids of
 // documents the reader returned un-anonymized (refused unless raw egress is allowed).

@@ -11,6 +11,7 @@
 #include "common/files.h"
 #include "common/utf8.h"
 #include "export/exporter.h"
+#include "pipeline/codebook_text.h"
 #include "pipeline/config.h"
 #include "runlog/record.h"
 #include "runlog/verifier.h"
@@ -144,7 +145,11 @@ Result<Json> ProjectService::answer(const Json& request) {
     for (const auto& d : documents_) list.push_back(summary(d));
     return Json{{"documents", std::move(list)}};
   }
-  if (op == "codebook") return Json{{"codebook", store_->current_codebook().document}};
+  if (op == "codebook") {
+    auto book = outgoing_codebook(options_.mcp_anonymized);
+    if (!book) return book.error();
+    return Json{{"codebook", (*book)->document}};
+  }
   if (op == "read_document") return read_document(request);
   if (op == "search") return search(request);
   if (op == "latest_report") return latest_report();
@@ -423,6 +428,18 @@ Result<std::size_t> ProjectService::store_codings(const Document& d, const std::
   return added->size();
 }
 
+Result<const codebook::Codebook*> ProjectService::outgoing_codebook(bool anonymized) {
+  if (!anonymized || !options_.codebook_anonymizer) return &store_->current_codebook();
+  if (!anonymized_codebook_ || anonymized_codebook_version_ != store_->codebook_version()) {
+    std::map<std::string, std::size_t> counts;
+    anonymized_codebook_ = anonymize_codebook(store_->current_codebook(), *options_.codebook_anonymizer, counts);
+    anonymized_codebook_version_ = store_->codebook_version();
+    if (options_.vault && options_.vault->modified())
+      if (auto st = options_.vault->save(); !st) return make_error("cannot save the pseudonym vault: " + st.error().message);
+  }
+  return &*anonymized_codebook_;
+}
+
 // The model over `documents` (pipeline/llm_coding.h) under the session's one budget; a dry
 // run writes the request bodies to `preview_folder` instead.
 Result<LlmCodingResult> ProjectService::run_llm(const std::vector<Document>& documents, LlmTask task, bool dry_run,
@@ -569,7 +586,9 @@ Result<Json> ProjectService::export_project() {
   if (ec) return make_error("cannot create " + folder.string() + ": " + ec.message());
   exporter::ExportInput input;
   input.policy = options_.policy;
-  input.codebook = &store_->current_codebook();
+  auto book = outgoing_codebook(options_.mcp_anonymized);
+  if (!book) return book.error();
+  input.codebook = *book;
   input.documents = &documents_;
   input.codings = &codings;
   input.anonymized = options_.mcp_anonymized;

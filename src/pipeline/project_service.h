@@ -39,7 +39,8 @@ struct ProjectServiceOptions {
   const llm::Settings* llm = nullptr;
   std::vector<std::unique_ptr<privsep::LlmCallerClient>>* llm_callers = nullptr;
   std::filesystem::path llm_cache;
-  // Anonymizes the codebook's text for prompts (the corpus's vault; saved after each use).
+  // Anonymizes the codebook's text for prompts, MCP and exports (the corpus's vault; saved
+  // after each use). Without it the codebook leaves as the researcher wrote it.
   anonymize::Anonymizer* codebook_anonymizer = nullptr;
   anonymize::Vault* vault = nullptr;
   std::set<std::string> raw_documents;
@@ -69,6 +70,8 @@ class ProjectService {
   Result<LlmCodingResult> run_llm(const std::vector<Document>& documents, LlmTask task, bool dry_run,
                                          std::filesystem::path& preview_folder);
   Result<Json> export_project();
+  // The current codebook as it may leave for `anonymized` destinations (cached per version).
+  Result<const codebook::Codebook*> outgoing_codebook(bool anonymized);
   Result<Json> verify_run_logs(const Json& request) const;
   bool record_change();
 
@@ -82,6 +85,8 @@ class ProjectService {
   int exports_ = 0;
   std::uint64_t llm_tokens_charged_ = 0;  // against the policy's budget, for the whole session
   int previews_ = 0;
+  std::optional<codebook::Codebook> anonymized_codebook_;
+  int anonymized_codebook_version_ = -1;
 };
 
 // The project state's file under an output folder.

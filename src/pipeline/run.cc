@@ -5,6 +5,7 @@
 #include <cmath>
 #include <ctime>
 #include <map>
+#include <optional>
 
 #include "anonymize/anonymizer.h"
 #include "codebook/codebook.h"
@@ -12,6 +13,7 @@
 #include "common/hash.h"
 #include "export/exporter.h"
 #include "ingest/input_root.h"
+#include "pipeline/codebook_text.h"
 #include "pipeline/collect.h"
 #include "pipeline/config.h"
 #include "pipeline/exit_codes.h"
@@ -160,17 +162,18 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   if (!reader_vault) return reader_failed(reader_vault.error());
   if (auto st = reader_vault->save(); !st)
     return finish(fail(kExitOutput, "cannot save the pseudonym vault: " + st.error().message), "vault save");
+  // The codebook's text leaves anonymized too (a definition or an example may quote a
+  // participant): for the prompts and for the exports, with the corpus's vault, so names get
+  // the pseudonyms the segments use.
+  anonymize::Anonymizer codebook_anonymizer(
+      anon_policy, config.roster, anon_policy.names.gazetteer ? anonymize::Gazetteer::bundled() : anonymize::Gazetteer(),
+      *reader_vault);
   std::vector<std::string> coding_notes;
   std::string stopped;
   if (use_llm) {
     LlmCodingOptions llm_options;
     llm_options.policy = &config.policy;
     llm_options.codebook = &config.codebook;
-    // The codebook's text is anonymized for the prompt with the corpus's vault, so a name in
-    // an example gets the pseudonym the segments use; new pseudonyms are saved with it.
-    anonymize::Anonymizer codebook_anonymizer(
-        anon_policy, config.roster,
-        anon_policy.names.gazetteer ? anonymize::Gazetteer::bundled() : anonymize::Gazetteer(), *reader_vault);
     llm_options.codebook_anonymizer = &codebook_anonymizer;
     llm_options.settings = &llm_settings;
     llm_options.cache_folder = o.cache / "llm";
@@ -214,7 +217,15 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   // 7. Export atomically, then record each file's hash.
   exporter::ExportInput input;
   input.policy = &config.policy;
-  input.codebook = &config.codebook;
+  std::optional<codebook::Codebook> exported_codebook;
+  if (anonymize_exports) {
+    std::map<std::string, std::size_t> counts;
+    exported_codebook = anonymize_codebook(config.codebook, codebook_anonymizer, counts);
+    if (reader_vault->modified())
+      if (auto st = reader_vault->save(); !st)
+        return finish(fail(kExitOutput, "cannot save the pseudonym vault: " + st.error().message), "vault save");
+  }
+  input.codebook = exported_codebook ? &*exported_codebook : &config.codebook;
   input.documents = &corpus.documents;
   input.codings = &corpus.codings;
   input.anonymized = use_llm ? corpus.raw_documents.empty() : anonymize_exports;

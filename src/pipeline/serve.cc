@@ -254,15 +254,15 @@ int serve(const ServeOptions& o, std::FILE* err) {
   if (config.signing_key) service_options.run_log_key = config.signing_key->public_key();
   service_options.run_id = run_id;
   service_options.tool_version = tool_version();
-  // The codebook's text is anonymized for prompts with the corpus's vault.
-  std::optional<anonymize::Anonymizer> codebook_anonymizer;
+  // The codebook's text leaves anonymized like the segments (prompts, get_codebook, exports),
+  // with the corpus's vault.
+  const auto& anon_policy = config.policy.anonymization;
+  anonymize::Anonymizer codebook_anonymizer(
+      anon_policy, config.roster, anon_policy.names.gazetteer ? anonymize::Gazetteer::bundled() : anonymize::Gazetteer(),
+      *reader_vault);
+  service_options.codebook_anonymizer = &codebook_anonymizer;
+  service_options.vault = &*reader_vault;
   if (use_llm) {
-    const auto& anon_policy = config.policy.anonymization;
-    codebook_anonymizer.emplace(anon_policy, config.roster,
-                                anon_policy.names.gazetteer ? anonymize::Gazetteer::bundled() : anonymize::Gazetteer(),
-                                *reader_vault);
-    service_options.codebook_anonymizer = &*codebook_anonymizer;
-    service_options.vault = &*reader_vault;
     service_options.llm = &llm_settings;
     service_options.llm_callers = &callers;
     service_options.llm_cache = o.cache / "llm";

@@ -90,7 +90,8 @@ mcp::Tool get_codebook(DataSource& source) {
   t.name = "get_codebook";
   t.failures = {"the supervisor cannot answer (the server is shutting down)"};
   t.title = "Get the codebook";
-  t.description = "The project's codebook: categories and codes with definitions, criteria and examples.";
+  t.description = "The project's codebook: categories and codes with definitions, criteria and examples. Its text is "
+                  "anonymized like the documents (names get the pseudonyms the documents use).";
   t.input_schema = Json::parse(R"({"type":"object","properties":{},"additionalProperties":false})");
   t.output_schema = Json::parse(R"({"type":"object","required":["codebook"],"properties":{"codebook":{"type":"object"}}})");
   t.handler = [&source](const Json&, mcp::RequestContext&) -> mcp::ToolOutcome {

@@ -116,6 +116,58 @@ TEST_CASE("cqda serve --stdio answers MCP from the sandboxed broker with anonymi
   }
 }
 
+TEST_CASE("cqda serve: the codebook reaches the client and the exports anonymized", "[e2e][serve]") {
+  test::TempDir tmp;
+  const fs::path examples = test::source_dir() / "examples";
+  // A researcher quoted a participant in an example and named a site in a definition.
+  std::string codebook = test::slurp(examples / "codebook.json");
+  const std::string quoted = "\"We were short-staffed all the time.\"";
+  REQUIRE(codebook.find(quoted) != std::string::npos);
+  codebook.replace(codebook.find(quoted), quoted.size(),
+                   "\"Maria Santos told me: call 07700 900123, we were short-staffed.\"");
+  const std::string definition = "Accounts of the amount and intensity of work";
+  REQUIRE(codebook.find(definition) != std::string::npos);
+  codebook.replace(codebook.find(definition), definition.size(), "Accounts from Oakfield House of the amount and intensity of work");
+  test::write_text(tmp / "codebook.json", codebook);
+  const std::string init = R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",)"
+                           R"("capabilities":{},"clientInfo":{"name":"e2e","version":"1"}}})";
+  test::write_text(tmp / "in.jsonl",
+                   init + "\n" + R"({"jsonrpc":"2.0","method":"notifications/initialized"})" "\n" +
+                       R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_codebook","arguments":{}}})" "\n" +
+                       R"({"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"uri":"cqda://codebook"}})" "\n" +
+                       R"({"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"export_project","arguments":{}}})" "\n");
+  auto r = test::run_cqda({"serve", "--stdio", "--input", (examples / "corpus").string(), "--output", (tmp / "out").string(),
+                           "--cache", (tmp / "cache").string(), "--policy", (examples / "policy.json").string(),
+                           "--codebook", (tmp / "codebook.json").string(), "--roster", (examples / "roster.csv").string()},
+                          (tmp / "in.jsonl").string());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto by_id = responses_by_id(r.out);
+  const std::string served = by_id[2]["result"]["structuredContent"]["codebook"].dump();
+  CHECK(served.find("short-staffed") != std::string::npos);
+  CHECK(by_id[3]["result"]["contents"][0]["text"].get<std::string>().find("short-staffed") != std::string::npos);
+  CHECK(by_id[5]["result"]["isError"] == false);
+  for (const char* planted : {"Maria Santos", "07700 900123", "Oakfield"}) {
+    INFO(planted);
+    CHECK(r.out.find(planted) == std::string::npos);
+    for (const auto& e : fs::recursive_directory_iterator(tmp / "out"))
+      if (e.is_regular_file() && e.path().extension() != ".sqlite" && e.path().filename().string().find("project") == std::string::npos) {
+        INFO(e.path());
+        CHECK(test::slurp(e.path()).find(planted) == std::string::npos);
+      }
+  }
+  // The pseudonym in the example is the one the exported documents use for Maria Santos.
+  const auto at = served.find(" told me:");
+  REQUIRE(at != std::string::npos);
+  const auto from = served.rfind("Person-", at);
+  REQUIRE(from != std::string::npos);
+  const std::string pseudonym = served.substr(from, at - from);
+  std::string anonymized;
+  for (const auto& e : fs::recursive_directory_iterator(tmp / "out/exports"))
+    if (e.is_regular_file() && e.path().string().find("/anonymized/") != std::string::npos) anonymized += test::slurp(e.path());
+  CHECK(anonymized.find(pseudonym + ":") != std::string::npos);  // her speaker label
+}
+
 TEST_CASE("cqda serve --stdio serves resources, prompts and completion, and logs each tool call", "[e2e][serve]") {
   test::TempDir tmp;
   const fs::path examples = test::source_dir() / "examples";

@@ -367,6 +367,14 @@ TEST_CASE("the codebook's text reaches the model anonymized, with the corpus's p
     CHECK(pseudonym.rfind("Person-", 0) == 0);
     CHECK(exported.find(pseudonym) != std::string::npos);
   }
+  // The exports carry the codebook anonymized the same way (codebook.json, report.md).
+  for (const char* file : {"codebook.json", "report.md"}) {
+    const std::string exported_file = test::slurp(p.output() / file);
+    INFO(file);
+    if (std::string(file) == "codebook.json") CHECK(exported_file.find("short-staffed.") != std::string::npos);
+    for (const char* planted : {"Maria Santos", "07700 900123", "maria.santos@example.org", "Oakfield", "Kerala"})
+      CHECK(exported_file.find(planted) == std::string::npos);
+  }
   auto records = log_records(p.output(), "llm_codebook_anonymized");
   REQUIRE(records.size() == 1);
   INFO(Json::parse(stub.requests()[0]["body"].get<std::string>())["messages"][0]["content"].get<std::string>());
