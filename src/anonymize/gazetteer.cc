@@ -25,8 +25,9 @@ SortedList::SortedList(std::string_view text) {
 namespace {
 constexpr std::size_t kBloomBits = std::size_t{1} << 20;
 std::pair<std::size_t, std::size_t> bloom_probes(std::string_view word) {
-  const std::size_t h = std::hash<std::string_view>{}(word);
-  return {h & (kBloomBits - 1), (h >> 32) & (kBloomBits - 1)};
+  const std::uint64_t h = std::hash<std::string_view>{}(word);
+  const std::uint64_t g = h * 0x9E3779B97F4A7C15ull;  // a second, independent-enough probe
+  return {static_cast<std::size_t>(h & (kBloomBits - 1)), static_cast<std::size_t>((g >> 40) & (kBloomBits - 1))};
 }
 }  // namespace
 

@@ -518,6 +518,7 @@ bool NameFinder::find_unrostered(const LineContext& ctx, std::size_t i, std::siz
   // "Siobhan, the deputy": an apposition naming a role or relation.
   auto apposition = [&] {
     std::size_t k = head_end;
+    if (tok.shape != Shape::kCapitalized) return false;  // not an acronym: "ACAS, our adviser"
     if (!ctx.is_punct(k, ',') || !ctx.is_word(k + 1) || !determiners().count(ctx.lower(k + 1))) return false;
     for (std::size_t n = k + 2; n < k + 4 && ctx.is_word(n); ++n) {
       const std::string w = ctx.lower(n);
@@ -535,15 +536,21 @@ bool NameFinder::find_unrostered(const LineContext& ctx, std::size_t i, std::siz
   };
 
   bool is_name;
+  bool found_by_context = false;  // not merely a word learned earlier
   if (strong) is_name = true;  // "Dr. Okafor", "my sister Grace"
-  else if (unknown) is_name = (learned && learned->names.count(compound)) || next_is_name(head_end) ||
-                              apposition() || unknown_pair();
+  else if (unknown) {
+    if (learned && learned->names.count(compound)) is_name = true;
+    else is_name = found_by_context = apposition() || next_is_name(head_end) || unknown_pair();
+  }
   else if (!given && !surname) is_name = false;
   else if (ambiguous) is_name = address || next_is_name(head_end);
   else if (given) is_name = true;
   else is_name = address || !ctx.sentence_initial(i) || next_is_name(head_end);
   if (!is_name) return false;
-  learnable = unknown;
+  // An unknown word found by context teaches the name to the rest of the document. Ordinary
+  // words, British spellings included, are never unknown, so a title-case heading of English
+  // words ("Favourite Colour") teaches nothing.
+  learnable = unknown && (strong || found_by_context);
 
   // Extend over following Capitalized words that are names or unknown words.
   std::size_t end = head_end;
@@ -637,6 +644,15 @@ bool NameFinder::find_street(const LineContext& ctx, std::size_t i, std::size_t&
     }
   }
   if (!type_at) return false;
+  if (!numbered) {
+    // "Mrs Sarah Lane", "Lois Lane": a person. A title or kinship word before it, a given
+    // name first, or a word the policy keeps, and it is no address.
+    bool strong = false, address = false;
+    if (options_.context) ctx.context_before(i, strong, address);
+    const std::string head = ctx.lower(first);
+    if (strong || keep_words_.count(head) || (gazetteer_ && (gazetteer_->lookup(head) & Gazetteer::kGiven)))
+      return false;
+  }
   const std::string type = ctx.lower(type_at);
   if (!numbered && street_types_numbered_only().count(type)) return false;
   if (!numbered && type_at == first + 1 && generic_street_names().count(ctx.lower(first))) return false;

@@ -1,12 +1,17 @@
 #include "pipeline/codebook_text.h"
 
+#include "common/utf8.h"
+
 namespace cqda::pipeline {
 
 codebook::Codebook anonymize_codebook(const codebook::Codebook& codebook, anonymize::Anonymizer& anonymizer,
                                       std::map<std::string, std::size_t>& counts) {
+  // Documents are NFC by the time they are anonymized; the codebook must be too, or a name
+  // written with combining marks would not match the roster.
+  auto anonymized = [&](const std::string& text) { return anonymizer.anonymize(utf8::to_nfc(text)); };
   auto clean = [&](std::string& text) {
     if (text.empty()) return;
-    anonymize::AnonymizedText a = anonymizer.anonymize(text);
+    anonymize::AnonymizedText a = anonymized(text);
     text = std::move(a.text);
     for (const auto& [key, n] : a.counts) counts[key] += n;
   };
@@ -15,15 +20,15 @@ codebook::Codebook anonymize_codebook(const codebook::Codebook& codebook, anonym
     auto it = object.find(key);
     if (it == object.end()) return;
     if (it->is_string()) {
-      *it = anonymizer.anonymize(it->get<std::string>()).text;
+      *it = anonymized(it->get<std::string>()).text;
     } else if (it->is_array()) {
       for (Json& item : *it)
-        if (item.is_string()) item = anonymizer.anonymize(item.get<std::string>()).text;
+        if (item.is_string()) item = anonymized(item.get<std::string>()).text;
     }
   };
   auto clean_code_json = [&](auto& self, Json& code) -> void {
     if (!code.is_object()) return;
-    for (const char* key : {"name", "definition", "inclusion", "exclusion", "examples"}) clean_json(code, key);
+    for (const char* key : {"name", "definition", "inclusion", "exclusion", "examples", "keywords"}) clean_json(code, key);
     if (auto children = code.find("children"); children != code.end() && children->is_array())
       for (Json& child : *children) self(self, child);
   };
@@ -38,12 +43,18 @@ codebook::Codebook anonymize_codebook(const codebook::Codebook& codebook, anonym
   for (auto& code : out.codes) {
     clean(code.name);
     clean(code.definition);
-    for (auto* list : {&code.inclusion, &code.exclusion, &code.examples})
+    for (auto* list : {&code.inclusion, &code.exclusion, &code.examples, &code.keywords})
       for (std::string& item : *list) clean(item);
   }
   if (out.document.is_object()) {
     clean_json(out.document, "name");
     clean_json(out.document, "description");
+    if (auto changelog = out.document.find("changelog"); changelog != out.document.end() && changelog->is_array())
+      for (Json& entry : *changelog)
+        if (entry.is_object()) {
+          clean_json(entry, "change");
+          clean_json(entry, "by");
+        }
     if (auto categories = out.document.find("categories"); categories != out.document.end() && categories->is_array()) {
       for (Json& category : *categories) {
         if (!category.is_object()) continue;

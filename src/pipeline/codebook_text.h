@@ -13,11 +13,12 @@
 
 namespace cqda::pipeline {
 
-// Anonymizes the codebook's name and description, the categories' names and descriptions, and
-// each code's name, definition, inclusion and exclusion criteria and examples — in the parsed
-// codebook and in its JSON document alike. Ids, keywords, patterns, colours and the changelog
-// are left as they are; so is `sha256`, which names the researcher's file. Adds the
-// replacements per type to `counts`.
+// Anonymizes the codebook's name and description, the categories' names and descriptions,
+// each code's name, definition, inclusion and exclusion criteria, examples and keywords, and
+// the changelog's entries and authors — in the parsed codebook and in its JSON document alike
+// (text normalized to NFC first, as documents are). Ids, RE2 patterns and colours are left as
+// they are; so is `sha256`, which names the researcher's file. Adds the replacements per type
+// to `counts`.
 codebook::Codebook anonymize_codebook(const codebook::Codebook& codebook, anonymize::Anonymizer& anonymizer,
                                       std::map<std::string, std::size_t>& counts);
 

@@ -230,8 +230,17 @@ Result<Json> ProjectService::answer(const Json& request) {
     if (!coder) return coder.error();
     auto rows = store_->code_frequencies(*coder);
     if (!rows) return rows.error();
+    // Code names and paths leave like the rest of the codebook.
+    auto book = outgoing_codebook(options_.mcp_anonymized);
+    if (!book) return book.error();
     Json codes = Json::array();
-    for (const auto& row : *rows) codes.push_back(project::to_json(row));
+    for (auto row : *rows) {
+      if (const codebook::Code* code = (*book)->find(row.code_id)) {
+        row.name = code->name;
+        row.path = (*book)->path_of(*code);
+      }
+      codes.push_back(project::to_json(row));
+    }
     return Json{{"codes", std::move(codes)}, {"codebook_version", store_->codebook_version()}};
   }
   return make_error("unknown data request");
@@ -432,10 +441,12 @@ Result<const codebook::Codebook*> ProjectService::outgoing_codebook(bool anonymi
   if (!anonymized || !options_.codebook_anonymizer) return &store_->current_codebook();
   if (!anonymized_codebook_ || anonymized_codebook_version_ != store_->codebook_version()) {
     std::map<std::string, std::size_t> counts;
-    anonymized_codebook_ = anonymize_codebook(store_->current_codebook(), *options_.codebook_anonymizer, counts);
-    anonymized_codebook_version_ = store_->codebook_version();
+    codebook::Codebook book = anonymize_codebook(store_->current_codebook(), *options_.codebook_anonymizer, counts);
+    // Kept only once the pseudonyms it uses are saved, so a failed save is tried again.
     if (options_.vault && options_.vault->modified())
       if (auto st = options_.vault->save(); !st) return make_error("cannot save the pseudonym vault: " + st.error().message);
+    anonymized_codebook_ = std::move(book);
+    anonymized_codebook_version_ = store_->codebook_version();
   }
   return &*anonymized_codebook_;
 }

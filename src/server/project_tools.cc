@@ -159,7 +159,8 @@ mcp::Tool update_codebook(DataSource& source) {
   t.title = "Change the codebook";
   t.description = "One versioned change to the codebook: add a code (or a category), edit a code's fields, rename a code "
                   "(its codings follow), merge codes into one (codings move; the merged codes are retired), or retire "
-                  "a code (kept, but no new codings). Every version is kept with its author.";
+                  "a code (kept, but no new codings). Every version is kept with its author. The codebook you read is "
+                  "anonymized: text you copy from it into a change is saved with its pseudonyms.";
   t.input_schema = schema(R"json({"type":"object","additionalProperties":false,"required":["change","author"],"properties":{
     "author":{"type":"string","minLength":1,"maxLength":200},
     "change":{"type":"object","required":["op"],"properties":{

@@ -118,12 +118,14 @@ TEST_CASE("postcodes: UK always, 5-digit codes only in an address") {
   CHECK(redact("zip code: 94103") == "zip code: [POSTCODE]");
   CHECK(redact("PLZ 80331") == "PLZ [POSTCODE]");
   CHECK(redact("we surveyed 10115 people in 12000 homes") == "we surveyed 10115 people in 12000 homes");
-  // A 5-digit code after "near" or "in" that ends the phrase; counts with their noun stay.
+  // A word of residence, then "near" or "in" and a 5-digit code that ends the phrase.
   CHECK(redact("my brother still lives there, near 94103. His number") == "my brother still lives there, near [POSTCODE]. His number");
   CHECK(redact("we lived in 10115, then moved") == "we lived in [POSTCODE], then moved");
+  // Amounts and counts stay.
   CHECK(redact("near 20000 people came") == "near 20000 people came");
+  CHECK(redact("my salary is near 30000.") == "my salary is near 30000.");
   CHECK(redact("I earn around 21000.") == "I earn around 21000.");
-  CHECK(redact("in 2019.") == "in 2019.");
+  CHECK(redact("we lived there in 2019.") == "we lived there in 2019.");
   CHECK(redact("In 2019 about 12000 People") == "In 2019 about 12000 People");
 }
 

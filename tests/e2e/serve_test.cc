@@ -128,6 +128,13 @@ TEST_CASE("cqda serve: the codebook reaches the client and the exports anonymize
   const std::string definition = "Accounts of the amount and intensity of work";
   REQUIRE(codebook.find(definition) != std::string::npos);
   codebook.replace(codebook.find(definition), definition.size(), "Accounts from Oakfield House of the amount and intensity of work");
+  // ... and named a code and a keyword after the site.
+  const std::string name = "\"name\": \"Workload and staffing\"";
+  REQUIRE(codebook.find(name) != std::string::npos);
+  codebook.replace(codebook.find(name), name.size(), "\"name\": \"Workload at Oakfield House\"");
+  const std::string keyword = "\"keywords\": [\"short-staffed\",";
+  REQUIRE(codebook.find(keyword) != std::string::npos);
+  codebook.replace(codebook.find(keyword), keyword.size(), "\"keywords\": [\"short-staffed\", \"Oakfield House\",");
   test::write_text(tmp / "codebook.json", codebook);
   const std::string init = R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",)"
                            R"("capabilities":{},"clientInfo":{"name":"e2e","version":"1"}}})";
@@ -135,7 +142,8 @@ TEST_CASE("cqda serve: the codebook reaches the client and the exports anonymize
                    init + "\n" + R"({"jsonrpc":"2.0","method":"notifications/initialized"})" "\n" +
                        R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_codebook","arguments":{}}})" "\n" +
                        R"({"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"uri":"cqda://codebook"}})" "\n" +
-                       R"({"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"export_project","arguments":{}}})" "\n");
+                       R"({"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"export_project","arguments":{}}})" "\n" +
+                       R"({"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"code_frequencies","arguments":{}}})" "\n");
   auto r = test::run_cqda({"serve", "--stdio", "--input", (examples / "corpus").string(), "--output", (tmp / "out").string(),
                            "--cache", (tmp / "cache").string(), "--policy", (examples / "policy.json").string(),
                            "--codebook", (tmp / "codebook.json").string(), "--roster", (examples / "roster.csv").string()},
@@ -147,6 +155,13 @@ TEST_CASE("cqda serve: the codebook reaches the client and the exports anonymize
   CHECK(served.find("short-staffed") != std::string::npos);
   CHECK(by_id[3]["result"]["contents"][0]["text"].get<std::string>().find("short-staffed") != std::string::npos);
   CHECK(by_id[5]["result"]["isError"] == false);
+  bool workload = false;
+  for (const auto& code : by_id[6]["result"]["structuredContent"]["codes"])
+    if (code["code_id"] == "workload") {
+      workload = true;
+      CHECK(code["name"].get<std::string>().rfind("Workload at Place-", 0) == 0);
+    }
+  CHECK(workload);
   for (const char* planted : {"Maria Santos", "07700 900123", "Oakfield"}) {
     INFO(planted);
     CHECK(r.out.find(planted) == std::string::npos);
