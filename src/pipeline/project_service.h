@@ -82,7 +82,6 @@ class ProjectService {
   RecordFn record_;
   std::optional<coder::OfflineCoder> coder_;  // for the codebook version below
   int coder_version_ = -1;
-  int exports_ = 0;
   std::uint64_t llm_tokens_charged_ = 0;  // against the policy's budget, for the whole session
   int previews_ = 0;
   std::optional<codebook::Codebook> anonymized_codebook_;
