@@ -106,9 +106,12 @@ class NameFinder {
 
   std::vector<Phrase> phrases_;
   std::unordered_map<std::string, std::vector<std::uint32_t>, Hash, std::equal_to<>> by_first_;
-  // Cheap pre-check before the hash lookup: first bytes and lengths of the first words.
+  // Cheap pre-checks before the hash lookup: first bytes and lengths of the first words, and
+  // a Bloom filter over the ASCII first words (checked without building the lowercase form;
+  // this runs for every word of the text).
   std::array<bool, 256> first_byte_{};
   std::size_t max_first_bytes_ = 0;
+  std::vector<std::uint64_t> first_bloom_ = std::vector<std::uint64_t>(1024, 0);
   WordSet keep_words_;
   const Gazetteer* gazetteer_;
   NameOptions options_;
