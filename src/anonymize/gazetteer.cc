@@ -8,39 +8,41 @@
 
 namespace cqda::anonymize {
 
-SortedList::SortedList(std::string_view text) {
+namespace {
+
+// Calls `f` with each entry of a list: one per line, surrounding blanks trimmed, blank lines
+// and lines starting with '#' skipped.
+template <typename F>
+void each_entry(std::string_view text, F f) {
   std::size_t start = 0;
   while (start < text.size()) {
     std::size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
     std::string_view line = text.substr(start, end - start);
     start = end + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
     if (line.empty() || line.front() == '#') continue;
-    entries_.push_back(line);
+    f(line);
   }
+}
+
+std::uint64_t hash_of(std::string_view word) { return std::hash<std::string_view>{}(word); }
+
+}  // namespace
+
+SortedList::SortedList(std::string_view text) {
+  each_entry(text, [&](std::string_view entry) { entries_.push_back(entry); });
   if (!std::is_sorted(entries_.begin(), entries_.end())) std::sort(entries_.begin(), entries_.end());
 }
 
-namespace {
-constexpr std::size_t kBloomBits = std::size_t{1} << 20;
-std::pair<std::size_t, std::size_t> bloom_probes(std::string_view word) {
-  const std::uint64_t h = std::hash<std::string_view>{}(word);
-  const std::uint64_t g = h * 0x9E3779B97F4A7C15ull;  // a second, independent-enough probe
-  return {static_cast<std::size_t>(h & (kBloomBits - 1)), static_cast<std::size_t>((g >> 40) & (kBloomBits - 1))};
-}
-}  // namespace
-
 bool SortedList::has_head(std::string_view word) const {
-  if (head_bloom_.empty()) return false;
-  const auto [a, b] = bloom_probes(word);
-  if (!(head_bloom_[a >> 6] >> (a & 63) & 1) || !(head_bloom_[b >> 6] >> (b & 63) & 1)) return false;
-  return heads_.count(word) > 0;
+  return head_bloom_ && head_bloom_->maybe(hash_of(word)) && heads_.count(word) > 0;
 }
 
 void SortedList::index_heads() {
   heads_.reserve(entries_.size());
-  head_bloom_.assign(kBloomBits / 64, 0);
+  head_bloom_.emplace(20);
   for (std::string_view e : entries_) {
     std::size_t end = 0;
     while (end < e.size()) {
@@ -50,9 +52,7 @@ void SortedList::index_heads() {
       ++end;
     }
     heads_.insert(e.substr(0, end));
-    const auto [a, b] = bloom_probes(e.substr(0, end));
-    head_bloom_[a >> 6] |= std::uint64_t{1} << (a & 63);
-    head_bloom_[b >> 6] |= std::uint64_t{1} << (b & 63);
+    head_bloom_->add(hash_of(e.substr(0, end)));
   }
 }
 
@@ -70,21 +70,13 @@ bool SortedList::has_prefix(std::string_view prefix) const {
 
 void Gazetteer::add_list(std::string_view text, Flag flag) {
   if (utf8::first_invalid_byte(text)) return;  // embedded or test data; never user input
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(start, end - start);
-    start = end + 1;
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
-    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-    if (line.empty() || line.front() == '#') continue;
+  each_entry(text, [&](std::string_view line) {
     std::string key;
     lower_into(utf8::to_nfc(line), key);  // folded exactly as tokens are
     // The tokenizer compares apostrophes as ASCII ("O’Brien" == "O'Brien").
     fold_apostrophes(key);
     flags_[key] |= flag;
-  }
+  });
 }
 
 Gazetteer Gazetteer::from_lists(std::string_view given_names, std::string_view surnames,

@@ -10,11 +10,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
+
+#include "anonymize/bloom.h"
 
 namespace cqda::anonymize {
 
@@ -39,9 +42,9 @@ class SortedList {
  private:
   std::vector<std::string_view> entries_;
   std::unordered_set<std::string_view> heads_;
-  // A Bloom filter in front of heads_ (2^20 bits, two probes): most words are no place's
-  // first word, and this answers that from 128 KiB that stay in cache.
-  std::vector<std::uint64_t> head_bloom_;
+  // In front of heads_ (2^20 bits): most words are no place's first word, and this answers
+  // that from 128 KiB that stay in cache.
+  std::optional<BloomFilter> head_bloom_;  // made by index_heads()
   std::unordered_set<std::string_view> all_;
 };
 

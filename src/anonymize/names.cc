@@ -221,16 +221,6 @@ bool ascii_fold_hash(std::string_view word, std::uint64_t& hash) {
   hash = h;
   return true;
 }
-constexpr std::uint64_t kFirstBloomBits = 1024 * 64;
-bool bloom_has(const std::vector<std::uint64_t>& bloom, std::uint64_t h) {
-  const std::uint64_t a = h % kFirstBloomBits, b = (h >> 32) % kFirstBloomBits;
-  return (bloom[a >> 6] >> (a & 63) & 1) && (bloom[b >> 6] >> (b & 63) & 1);
-}
-void bloom_add(std::vector<std::uint64_t>& bloom, std::uint64_t h) {
-  const std::uint64_t a = h % kFirstBloomBits, b = (h >> 32) % kFirstBloomBits;
-  bloom[a >> 6] |= std::uint64_t{1} << (a & 63);
-  bloom[b >> 6] |= std::uint64_t{1} << (b & 63);
-}
 
 }  // namespace
 
@@ -406,7 +396,7 @@ void NameFinder::add_phrase(std::string_view form, EntityType type, std::string 
     first_byte_[static_cast<unsigned char>(upper[0])] = true;
   }
   max_first_bytes_ = std::max(max_first_bytes_, 4 * utf8::length(first));
-  if (std::uint64_t h = 0; ascii_fold_hash(first, h)) bloom_add(first_bloom_, h);
+  if (std::uint64_t h = 0; ascii_fold_hash(first, h)) first_bloom_.add(h);
   by_first_[first].push_back(static_cast<std::uint32_t>(phrases_.size()));
   phrases_.push_back(std::move(phrase));
 }
@@ -417,7 +407,7 @@ int NameFinder::match_roster(const LineContext& ctx, std::size_t i, std::size_t&
   const Token& head = ctx.at(i);
   if (!first_byte_[static_cast<unsigned char>(ctx.text(i)[0])] || head.end - head.begin > max_first_bytes_) return -1;
   // An ASCII word's lowercase form is its bytes lowercased: no key, no lookup.
-  if (std::uint64_t h = 0; ascii_fold_hash(ctx.text(i), h) && !bloom_has(first_bloom_, h)) return -1;
+  if (std::uint64_t h = 0; ascii_fold_hash(ctx.text(i), h) && !first_bloom_.maybe(h)) return -1;
   std::string lower;
   lower_into(ctx.text(i), lower);
   auto it = by_first_.find(lower);

@@ -35,6 +35,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "anonymize/bloom.h"
 #include "anonymize/detection.h"
 #include "anonymize/gazetteer.h"
 #include "anonymize/roster.h"
@@ -111,7 +112,7 @@ class NameFinder {
   // this runs for every word of the text).
   std::array<bool, 256> first_byte_{};
   std::size_t max_first_bytes_ = 0;
-  std::vector<std::uint64_t> first_bloom_ = std::vector<std::uint64_t>(1024, 0);
+  BloomFilter first_bloom_{16};
   WordSet keep_words_;
   const Gazetteer* gazetteer_;
   NameOptions options_;
