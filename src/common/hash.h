@@ -1,4 +1,4 @@
-// Hashing helpers over libsodium. All digests are returned as lowercase hex.
+// SHA-256 (OpenSSL) and hex helpers. All digests are returned as lowercase hex.
 #pragma once
 
 #include <array>

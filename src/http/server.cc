@@ -20,6 +20,7 @@
 #include <optional>
 
 #include "common/files.h"
+#include "common/json_text.h"
 #include "http/edge.h"
 #include "http/listen.h"
 #include "http/response.h"
@@ -346,7 +347,7 @@ class Connection final : public ConnectionBase {
   // Notifications a handler sends while it runs, posted to the I/O thread in order.
   mcp::Sender sender(std::uint64_t exchange) {
     return [weak = weak_from_this(), exchange, &ioc = server_.ioc](const Json& message) {
-      std::string text = message.dump(-1, ' ', false, Json::error_handler_t::replace);
+      std::string text = json_text(message);
       net::post(ioc, [weak, exchange, text = std::move(text)]() mutable {
         if (auto self = weak.lock())
           static_cast<Connection&>(*self).on_message(exchange, std::move(text));

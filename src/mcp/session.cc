@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/json_text.h"
+
 namespace cqda::mcp {
 namespace {
 
@@ -230,7 +232,7 @@ std::optional<std::string> Session::Work::run() {
   requests_.clear();
   if (responses.empty()) return std::nullopt;
   const Json& out = batch_ ? responses : responses.front();
-  return out.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return json_text(out);
 }
 
 std::optional<std::string> Session::handle(std::string_view payload, Sender sender) {

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/json_text.h"
+
 namespace cqda::mcp {
 namespace {
 
@@ -89,7 +91,7 @@ class Workers {
 int serve_stdio(Session& session, int in_fd, int out_fd, const StdioOptions& options) {
   Output output(out_fd);
   Sender sender = [&output](const Json& message) {
-    output.send(message.dump(-1, ' ', false, Json::error_handler_t::replace));
+    output.send(json_text(message));
   };
   int status = 0;
   {

@@ -9,6 +9,7 @@
 #include <re2/re2.h>
 
 #include "common/files.h"
+#include "common/json_text.h"
 #include "common/utf8.h"
 #include "export/exporter.h"
 #include "pipeline/codebook_text.h"
@@ -94,7 +95,7 @@ Json page_json(const char* key, const Rows& rows, std::int64_t total, std::size_
   std::size_t bytes = 0, taken = 0;
   for (const auto& row : rows) {
     Json item = project::to_json(row);
-    bytes += item.dump(-1, ' ', false, Json::error_handler_t::replace).size();
+    bytes += json_text(item).size();
     if (taken > 0 && bytes > kReplyBudget) break;
     list.push_back(std::move(item));
     ++taken;
@@ -150,7 +151,11 @@ Result<Json> ProjectService::answer(const Json& request) {
     if (!book) return book.error();
     return Json{{"codebook", (*book)->document}};
   }
-  if (op == "read_document") return read_document(request);
+  if (op == "read_document") {
+    auto page = read_document(request);
+    if (!page) return page.error();
+    return Json::parse(*page);
+  }
   if (op == "search") return search(request);
   if (op == "latest_report") return latest_report();
   if (op == "code_segment") return code_segment(request);
@@ -246,20 +251,45 @@ Result<Json> ProjectService::answer(const Json& request) {
   return make_error("unknown data request");
 }
 
-Result<Json> ProjectService::read_document(const Json& request) const {
+Result<std::string> ProjectService::answer_text(const Json& request) {
+  if (auto op = request.find("op"); op != request.end() && op->is_string() && *op == "read_document")
+    return read_document(request);
+  auto answer_json = answer(request);
+  if (!answer_json) return answer_json.error();
+  return json_text(*answer_json);
+}
+
+// {"document": summary, "segments": [{"id","text","start","length"[,"speaker"]}...]}, written
+// without building the JSON tree first.
+Result<std::string> ProjectService::read_document(const Json& request) const {
   std::string error;
   const Document* d = document(request, error);
   if (!d) return make_error(error);
   const auto offset = std::min<std::uint64_t>(number(request, "offset", 0, UINT32_MAX), d->segments.size());
   const auto limit = std::clamp<std::uint64_t>(number(request, "limit", 50, kMaxPage), 1, kMaxPage);
-  Json segments = Json::array();
-  for (std::uint64_t i = offset; i < std::min<std::uint64_t>(offset + limit, d->segments.size()); ++i) {
+  const auto end = std::min<std::uint64_t>(offset + limit, d->segments.size());
+  std::string out;
+  std::size_t text_bytes = 0;
+  for (std::uint64_t i = offset; i < end; ++i) text_bytes += d->segments[i].text.size() + d->segments[i].id.size();
+  out.reserve(text_bytes + 96 * (end - offset) + 256);
+  out += "{\"document\":";
+  append_json_text(out, summary(*d));
+  out += ",\"segments\":[";
+  for (std::uint64_t i = offset; i < end; ++i) {
     const Segment& s = d->segments[i];
-    Json entry = {{"id", s.id}, {"text", s.text}, {"start", s.start}, {"length", s.length}};
-    if (!s.speaker.empty()) entry["speaker"] = s.speaker;
-    segments.push_back(std::move(entry));
+    out += i == offset ? "{\"id\":" : ",{\"id\":";
+    append_json_string(out, s.id);
+    out += ",\"text\":";
+    append_json_string(out, s.text);
+    out += ",\"start\":" + std::to_string(s.start) + ",\"length\":" + std::to_string(s.length);
+    if (!s.speaker.empty()) {
+      out += ",\"speaker\":";
+      append_json_string(out, s.speaker);
+    }
+    out += '}';
   }
-  return Json{{"document", summary(*d)}, {"segments", std::move(segments)}};
+  out += "]}";
+  return out;
 }
 
 // Keyword-in-context search; the pattern is the client's, so it is RE2 with a memory bound.

@@ -54,10 +54,13 @@ class ProjectService {
 
   // One request: {"op": ..., arguments...}. An error is reported to the tool as its failure.
   Result<Json> answer(const Json& request);
+  // The same answer as JSON text (json_text), as it goes to the broker. Pages of documents,
+  // what the MCP clients ask for most, are written straight from the documents.
+  Result<std::string> answer_text(const Json& request);
 
  private:
   const Document* document(const Json& request, std::string& error) const;
-  Result<Json> read_document(const Json& request) const;
+  Result<std::string> read_document(const Json& request) const;
   Result<Json> search(const Json& request) const;
   Result<Json> latest_report() const;
   Result<Json> code_segment(const Json& request);

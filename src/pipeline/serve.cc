@@ -305,28 +305,27 @@ int serve(const ServeOptions& o, std::FILE* err) {
                    http_plan->options.bearer_token.c_str());
     std::fflush(err);
   }
-  Status served = (*broker)->serve([&](const Json& request) -> Result<Json> {
+  Status served = (*broker)->serve([&](const Json& request) -> Result<std::string> {
     auto op = request.find("op");
     const std::string name = op != request.end() && op->is_string() ? op->get<std::string>() : "";
-    if (name == "audit") {
-      auto entry = audit_entry(request);
-      if (!entry) return entry.error();
-      if (!record("mcp_tool_call", *entry)) return make_error("the run log could not be written");
-      return Json::object();
-    }
-    auto answer = project.answer(request);
+    auto answer = project.answer_text(request);
     // The log names only operations that exist (the broker's text is not logged as is).
     static const RE2 kKnownOp("[a-z_]{1,32}");
     Json data = {{"op", RE2::FullMatch(name, kKnownOp) && answer ? name : std::string("(refused)")}};
     if (auto id = request.find("document_id"); id != request.end() && id->is_string() && answer) data["document_id"] = *id;
     if (auto id = request.find("id"); id != request.end() && id->is_string() && answer) data["document_id"] = *id;
     if (answer) {
-      data["bytes"] = answer->dump(-1, ' ', false, Json::error_handler_t::replace).size();
+      data["bytes"] = answer->size();
     } else {
       data["error"] = answer.error().message;
     }
     if (!record("mcp_data", data)) return make_error("the run log could not be written");
     return answer;
+  }, [&](const Json& request) -> Status {
+    auto entry = audit_entry(request);
+    if (!entry) return entry.error();
+    if (!record("mcp_tool_call", *entry)) return make_error("the run log could not be written");
+    return Status::success();
   }, &g_stop_requested);
   if (!served) return child_failed("broker", served.error());
   if (g_stop_requested.load()) return finish(kExitOk, "stopped by a signal");

@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "common/hash.h"
+#include "common/json_text.h"
 #include "mcp/stdio.h"
 #include "server/catalog.h"
 
@@ -63,6 +64,16 @@ class ChannelDataSource : public server::DataSource {
     return ask(arguments);
   }
 
+  // A record for the supervisor's run log, not answered: the supervisor takes the channel's
+  // messages in order, so the record is written before the broker's next request is read,
+  // and a record it cannot write ends the broker.
+  bool record(const Json& entry) {
+    const std::string text = json_text(entry);
+    if (text.size() > kMaxAuditRecord) return false;
+    if (!channel_.send(wire(MessageType::kAuditRecord), 0, text)) std::_Exit(kChildProtocolError);
+    return true;
+  }
+
   Result<Json> codebook() override {
     auto reply = ask({{"op", "codebook"}});
     if (!reply) return reply.error();
@@ -81,7 +92,7 @@ class ChannelDataSource : public server::DataSource {
   // the supervisor would refuse as malformed (too large, nested too deep) is refused here,
   // so a client's arguments cannot end the broker.
   Result<Json> ask(const Json& request) {
-    const std::string text = request.dump(-1, ' ', false, Json::error_handler_t::replace);
+    const std::string text = json_text(request);
     if (text.size() > kMaxDataRequest) return make_error("the request is too large");
     if (depth(request) > kDataRequestDepth) return make_error("the request is nested too deeply");
     std::lock_guard lock(mutex_);
@@ -114,12 +125,12 @@ std::unique_ptr<mcp::Catalog> make_catalog(ChannelDataSource& source, const std:
   // Every tool call that ran is recorded in the supervisor's run log: which tool, hashes of
   // the arguments and of the result, and how many bytes went to the client.
   catalog->tools().observe([&source](const mcp::Tool& tool, const Json& arguments, const Json& result) {
-    const std::string sent = result.dump(-1, ' ', false, Json::error_handler_t::replace);
-    return static_cast<bool>(source.request("audit", {{"tool", tool.name},
-                             {"arguments_sha256", sha256_hex(arguments.dump(-1, ' ', false, Json::error_handler_t::replace))},
-                             {"result_sha256", sha256_hex(sent)},
-                             {"bytes", sent.size()},
-                             {"is_error", result.value("isError", false)}}));
+    const std::string sent = json_text(result);
+    return source.record({{"tool", tool.name},
+                          {"arguments_sha256", sha256_hex(json_text(arguments))},
+                          {"result_sha256", sha256_hex(sent)},
+                          {"bytes", sent.size()},
+                          {"is_error", result.value("isError", false)}});
   });
   return catalog;
 }
@@ -200,7 +211,7 @@ Status BrokerClient::ping() {
   return Status::success();
 }
 
-Status BrokerClient::serve(const DataHandler& handler, const std::atomic<bool>* stop) {
+Status BrokerClient::serve(const DataHandler& handler, const AuditHandler& auditor, const std::atomic<bool>* stop) {
   for (;;) {
     auto message = child_->channel().receive(stop ? 250 : -1);
     if (!message) {
@@ -213,29 +224,37 @@ Status BrokerClient::serve(const DataHandler& handler, const std::atomic<bool>* 
       child_->kill();
       return make_error("the broker broke the protocol: " + message.error().message);
     }
-    if (message->type != wire(MessageType::kDataRequest)) {
+    const bool audit = message->type == wire(MessageType::kAuditRecord);
+    if (!audit && message->type != wire(MessageType::kDataRequest)) {
       child_->kill();
       return make_error("the broker sent an unexpected message");
     }
     JsonLimits limits;
     limits.max_bytes = kMaxDataRequest;
     limits.max_depth = kDataRequestDepth;
-    auto request = parse_json(message->payload, "data request", limits);
-    Json reply;
+    auto request = parse_json(message->payload, audit ? "audit record" : "data request", limits);
     if (!request || !request->is_object()) {
       child_->kill();
-      return make_error("the broker sent a malformed data request");
+      return make_error(audit ? "the broker sent a malformed audit record" : "the broker sent a malformed data request");
+    }
+    if (audit) {
+      // Unanswered: a record that is refused or cannot be written ends the broker, so no
+      // further tool call goes unrecorded.
+      if (auto recorded = auditor(*request); !recorded) {
+        child_->kill();
+        return make_error("the broker's audit record was not written: " + recorded.error().message);
+      }
+      continue;
     }
     // Whatever the request holds, the supervisor answers or refuses it; an exception in the
     // handler (a request of the wrong shape) is a refusal, never the supervisor's end.
-    Result<Json> answer = make_error("the request could not be answered");
+    Result<std::string> answer = make_error("the request could not be answered");
     try {
       answer = handler(*request);
     } catch (const std::exception&) {
       answer = make_error("malformed request");
     }
-    reply = answer ? std::move(answer).value() : Json{{"error", answer.error().message}};
-    std::string text = reply.dump(-1, ' ', false, Json::error_handler_t::replace);
+    std::string text = answer ? std::move(answer).value() : json_text(Json{{"error", answer.error().message}});
     if (text.size() > kMaxDataReply)
       text = Json{{"error", "the answer is larger than " + std::to_string(kMaxDataReply >> 20) + " MiB; ask for less"}}.dump();
     if (auto st = child_->channel().send(wire(MessageType::kDataReply), message->request_id, text); !st) {

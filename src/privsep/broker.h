@@ -36,8 +36,13 @@ struct BrokerSetup {
 };
 
 // The supervisor's side of data requests: each gets one reply, or the broker is stopped.
-// `serve` receives the parsed request and returns the reply object (or an error text).
-using DataHandler = std::function<Result<Json>(const Json& request)>;
+// `serve` receives the parsed request and returns the reply object as JSON text (json_text,
+// so that the handler can log the size of what it sends without writing it twice), or an
+// error text.
+using DataHandler = std::function<Result<std::string>(const Json& request)>;
+// The supervisor's side of audit records (a tool call the broker answered): each is written
+// to the run log or the broker is stopped.
+using AuditHandler = std::function<Status(const Json& record)>;
 
 class BrokerClient {
  public:
@@ -48,10 +53,11 @@ class BrokerClient {
   pid_t pid() const { return child_->pid(); }
   ChildProcess& process() { return *child_; }
   Status ping();
-  // Answers the broker's data requests until it closes its channel (the client went away),
+  // Answers the broker's data requests and takes its audit records, in the order sent,
+  // until it closes its channel (the client went away),
   // or until `stop` becomes true (the broker is then ended): ok then; an error when the
   // broker broke the protocol (it has been stopped).
-  Status serve(const DataHandler& handler, const std::atomic<bool>* stop = nullptr);
+  Status serve(const DataHandler& handler, const AuditHandler& auditor, const std::atomic<bool>* stop = nullptr);
   Status finish();
 
  private:

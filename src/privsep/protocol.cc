@@ -87,6 +87,7 @@ const ipc::PermitTable& broker_to_supervisor() {
   static const ipc::PermitTable table{
       ready(), pong(),
       rule(MessageType::kDataRequest, "data_request", kMaxDataRequest, FdRule::kNone, Permit::kMany),
+      rule(MessageType::kAuditRecord, "audit_record", kMaxAuditRecord, FdRule::kNone, Permit::kMany),
   };
   return table;
 }

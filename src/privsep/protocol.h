@@ -4,7 +4,8 @@
 //
 //   supervisor <-> reader      scan, read_document, read_path, export_vault / their replies
 //   supervisor <-> llm-caller  llm_request / llm_response; connect (from the caller) / connected
-//   supervisor <-> broker      ping / pong; data_request (from the broker) / data_reply
+//   supervisor <-> broker      ping / pong; data_request (from the broker) / data_reply;
+//                              audit_record (from the broker, never answered)
 // Every child sends `ready` exactly once, after its lockdown, with the lockdown report.
 #pragma once
 
@@ -40,6 +41,7 @@ enum class MessageType : std::uint16_t {
   kConnectRefused = 24,  // supervisor -> llm-caller: why not
   kDataRequest = 30,     // broker -> supervisor: a JSON request for project data
   kDataReply = 31,       // supervisor -> broker: its JSON answer
+  kAuditRecord = 32,     // broker -> supervisor, unanswered: a tool call for the run log
 };
 
 inline std::uint16_t wire(MessageType type) { return static_cast<std::uint16_t>(type); }
@@ -152,5 +154,6 @@ inline constexpr std::uint32_t kMaxSmallMessage = 64u << 10;
 inline constexpr std::uint32_t kMaxLlmMessage = 16u << 20;
 inline constexpr std::uint32_t kMaxDataRequest = 1u << 20;
 inline constexpr std::uint32_t kMaxDataReply = 64u << 20;
+inline constexpr std::uint32_t kMaxAuditRecord = 4u << 10;  // a tool name, two hashes, a count
 
 }  // namespace cqda::privsep

@@ -14,6 +14,7 @@
 #include <tuple>
 #include <sstream>
 
+#include "common/hash.h"
 #include "common/json.h"
 #include "support/test_support.h"
 
@@ -253,7 +254,14 @@ TEST_CASE("cqda serve --stdio serves resources, prompts and completion, and logs
   CHECK(text.size() > 200);
   for (const char* name : {"Maria Santos", "Ngozi Okafor", "James Whitfield"}) CHECK(text.find(name) == std::string::npos);
 
-  // The tool call is in the run log: tool, hashes and bytes, never the text.
+  // The tool call is in the run log: tool, hashes and bytes, never the text. The hash and
+  // the size are those of the result the client got.
+  std::map<std::string, std::size_t> sent;  // sha256 of each tool result -> its size
+  for (const auto& [id, response] : r)
+    if (response.contains("result") && response["result"].contains("content")) {
+      const std::string result = response["result"].dump(-1, ' ', false, Json::error_handler_t::replace);
+      sent[sha256_hex(result)] = result.size();
+    }
   bool found = false;
   for (const auto& e : fs::directory_iterator(tmp / "out/run-logs")) {
     std::istringstream log(test::slurp(e.path()));
@@ -265,6 +273,9 @@ TEST_CASE("cqda serve --stdio serves resources, prompts and completion, and logs
       found = true;
       CHECK(record["data"]["arguments_sha256"].get<std::string>().size() == 64);
       CHECK(record["data"]["bytes"].get<int>() > 100);
+      auto result = sent.find(record["data"]["result_sha256"].get<std::string>());
+      REQUIRE(result != sent.end());
+      CHECK(record["data"]["bytes"].get<std::size_t>() == result->second);
     }
   }
   CHECK(found);

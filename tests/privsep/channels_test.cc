@@ -264,3 +264,68 @@ TEST_CASE("an llm caller that asks for a connection it has no request for is sto
   }
   CHECK(resolved == 1);  // only the one connection that matched its request was even looked up
 }
+
+namespace {
+
+// A broker stand-in: sends `first` as an audit record, then a data request, and exits 0 when
+// the one message it gets back is that request's reply (5 otherwise).
+std::function<int(UniqueFd)> auditing_child(std::string first) {
+  return [first = std::move(first)](UniqueFd fd) {
+    ipc::Channel channel(std::move(fd), privsep::supervisor_to_broker(), "supervisor");
+    if (!privsep::send_ready(channel, "fake")) return 1;
+    if (!channel.send(wire(MessageType::kAuditRecord), 0, first)) return 1;
+    if (!channel.send(wire(MessageType::kDataRequest), 7, R"({"op":"list_documents"})")) return 1;
+    auto reply = channel.receive(10000);
+    if (!reply || reply->type != wire(MessageType::kDataReply) || reply->request_id != 7 || reply->payload != R"({"n":1})")
+      return 5;
+    return 0;
+  };
+}
+
+}  // namespace
+
+TEST_CASE("audit records from the broker are taken in order and never answered; a bad one ends the broker",
+          "[privsep][ipc]") {
+  std::vector<std::string> seen;
+  const privsep::DataHandler answer = [&](const Json& request) -> Result<std::string> {
+    seen.push_back("data " + request.value("op", ""));
+    return std::string(R"({"n":1})");
+  };
+  const privsep::AuditHandler write = [&](const Json& record) -> Status {
+    seen.push_back("audit " + record.value("tool", ""));
+    if (record.value("tool", "") == "unwritable") return make_error("disk full");
+    return Status::success();
+  };
+  auto start = [](std::string first) {
+    auto child = privsep::ChildProcess::spawn("broker", privsep::broker_to_supervisor(), auditing_child(std::move(first)));
+    REQUIRE(child);
+    auto broker = privsep::BrokerClient::adopt(std::move(child).value());
+    REQUIRE(broker);
+    return std::move(broker).value();
+  };
+
+  SECTION("a record is written before the next request is answered") {
+    auto broker = start(R"({"tool":"read_document"})");
+    REQUIRE((*broker).serve(answer, write));
+    CHECK(seen == std::vector<std::string>{"audit read_document", "data list_documents"});
+    CHECK(broker->finish());  // the child got exactly the reply to its request
+  }
+  SECTION("a record that cannot be written stops the broker before its next request") {
+    auto broker = start(R"({"tool":"unwritable"})");
+    const pid_t pid = broker->pid();
+    Status served = broker->serve(answer, write);
+    REQUIRE_FALSE(served);
+    CHECK_THAT(served.error().message, Catch::Contains("disk full"));
+    CHECK(seen == std::vector<std::string>{"audit unwritable"});
+    expect_killed(pid);
+  }
+  SECTION("a record that is not a JSON object stops the broker") {
+    auto broker = start("[1,2");
+    const pid_t pid = broker->pid();
+    Status served = broker->serve(answer, write);
+    REQUIRE_FALSE(served);
+    CHECK_THAT(served.error().message, Catch::Contains("malformed audit record"));
+    CHECK(seen.empty());
+    expect_killed(pid);
+  }
+}

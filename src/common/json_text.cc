@@ -1,0 +1,153 @@
+#include "common/json_text.h"
+
+#include <array>
+#include <charconv>
+#include <cstdint>
+
+namespace cqda {
+namespace {
+
+// What a byte needs inside a JSON string: nothing, an escape, or a UTF-8 check.
+enum : std::uint8_t { kCopy = 0, kEscape = 1, kMultibyte = 2 };
+
+constexpr std::array<std::uint8_t, 256> kByteClass = [] {
+  std::array<std::uint8_t, 256> table{};
+  for (int c = 0; c < 0x20; ++c) table[c] = kEscape;
+  table['"'] = kEscape;
+  table['\\'] = kEscape;
+  for (int c = 0x80; c < 0x100; ++c) table[c] = kMultibyte;
+  return table;
+}();
+
+bool continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+
+// Length of the well-formed UTF-8 sequence at `p` (Unicode Table 3-7: no overlong forms, no
+// surrogates, nothing above U+10FFFF), or 0 when it is not one.
+std::size_t sequence_length(const unsigned char* p, const unsigned char* end) {
+  const unsigned char c = p[0];
+  const std::size_t left = static_cast<std::size_t>(end - p);
+  if (c >= 0xC2 && c <= 0xDF) return left >= 2 && continuation(p[1]) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (left < 3 || !continuation(p[1]) || !continuation(p[2])) return 0;
+    if (c == 0xE0 && p[1] < 0xA0) return 0;  // overlong
+    if (c == 0xED && p[1] > 0x9F) return 0;  // surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (left < 4 || !continuation(p[1]) || !continuation(p[2]) || !continuation(p[3])) return 0;
+    if (c == 0xF0 && p[1] < 0x90) return 0;  // overlong
+    if (c == 0xF4 && p[1] > 0x8F) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+void append_escape(std::string& out, unsigned char c) {
+  switch (c) {
+    case '\b': out += "\\b"; return;
+    case '\t': out += "\\t"; return;
+    case '\n': out += "\\n"; return;
+    case '\f': out += "\\f"; return;
+    case '\r': out += "\\r"; return;
+    case '"': out += "\\\""; return;
+    case '\\': out += "\\\\"; return;
+    default: {
+      static constexpr char kHex[] = "0123456789abcdef";
+      const char escaped[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+      out.append(escaped, sizeof escaped);
+    }
+  }
+}
+
+// Appends the quoted string; false (with `out` partly written) when it is not valid UTF-8.
+bool append_valid_string(std::string& out, std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  const auto* run = p;
+  out += '"';
+  while (p < end) {
+    const std::uint8_t kind = kByteClass[*p];
+    if (kind == kCopy) {
+      ++p;
+    } else if (kind == kMultibyte) {
+      const std::size_t n = sequence_length(p, end);
+      if (n == 0) return false;
+      p += n;
+    } else {
+      out.append(reinterpret_cast<const char*>(run), static_cast<std::size_t>(p - run));
+      append_escape(out, *p);
+      run = ++p;
+    }
+  }
+  out.append(reinterpret_cast<const char*>(run), static_cast<std::size_t>(end - run));
+  out += '"';
+  return true;
+}
+
+template <typename Integer>
+void append_integer(std::string& out, Integer value) {
+  char digits[24];
+  const auto [end, error] = std::to_chars(digits, digits + sizeof digits, value);
+  out.append(digits, static_cast<std::size_t>(end - digits));
+}
+
+// nlohmann's own text for the values whose rules live there.
+void append_nlohmann(std::string& out, const Json& value) {
+  out += value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view text) {
+  const std::size_t mark = out.size();
+  if (append_valid_string(out, text)) return;
+  out.resize(mark);
+  append_nlohmann(out, Json(std::string(text)));
+}
+
+void append_json_text(std::string& out, const Json& value) {
+  switch (value.type()) {
+    case Json::value_t::null: out += "null"; return;
+    case Json::value_t::boolean: out += value.get_ref<const Json::boolean_t&>() ? "true" : "false"; return;
+    case Json::value_t::number_integer: append_integer(out, value.get_ref<const Json::number_integer_t&>()); return;
+    case Json::value_t::number_unsigned: append_integer(out, value.get_ref<const Json::number_unsigned_t&>()); return;
+    case Json::value_t::string: append_json_string(out, value.get_ref<const Json::string_t&>()); return;
+    case Json::value_t::array: {
+      out += '[';
+      bool first = true;
+      for (const Json& item : value) {
+        if (!first) out += ',';
+        first = false;
+        append_json_text(out, item);
+      }
+      out += ']';
+      return;
+    }
+    case Json::value_t::object: {
+      out += '{';
+      bool first = true;
+      for (auto it = value.begin(); it != value.end(); ++it) {
+        if (!first) out += ',';
+        first = false;
+        append_json_string(out, it.key());
+        out += ':';
+        append_json_text(out, it.value());
+      }
+      out += '}';
+      return;
+    }
+    case Json::value_t::number_float:
+    case Json::value_t::binary:
+    case Json::value_t::discarded:
+      append_nlohmann(out, value);
+      return;
+  }
+}
+
+std::string json_text(const Json& value) {
+  std::string out;
+  append_json_text(out, value);
+  return out;
+}
+
+}  // namespace cqda

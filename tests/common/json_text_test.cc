@@ -1,0 +1,88 @@
+// The fast JSON writer must write exactly what nlohmann's dump (compact, replacing invalid
+// UTF-8) writes: hashes in the run log are taken over that text.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <string>
+
+#include "common/json_text.h"
+
+using namespace cqda;
+
+namespace {
+
+std::string reference(const Json& value) { return value.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+// Random bytes biased towards what matters: ASCII, escapes, every UTF-8 lead and
+// continuation byte, and the boundaries of the well-formed ranges.
+std::string random_bytes(std::mt19937& rng) {
+  static const unsigned char kInteresting[] = {'a', ' ', '"', '\\', '/', '\n', '\t', '\r', '\b', '\f', 0x00, 0x01,
+                                               0x1F, 0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xA0,
+                                               0x9F, 0xED, 0xEF, 0xF0, 0x90, 0x8F, 0xF4, 0xF5, 0xFF};
+  std::uniform_int_distribution<int> length(0, 24);
+  std::uniform_int_distribution<int> pick(0, sizeof kInteresting - 1);
+  std::uniform_int_distribution<int> any(0, 255);
+  std::string s;
+  const int n = length(rng);
+  for (int i = 0; i < n; ++i) s += static_cast<char>(rng() % 3 ? kInteresting[pick(rng)] : any(rng));
+  return s;
+}
+
+Json random_value(std::mt19937& rng, int depth) {
+  switch (rng() % (depth > 3 ? 6 : 8)) {
+    case 0: return nullptr;
+    case 1: return rng() % 2 == 0;
+    case 2: return static_cast<std::int64_t>(rng()) - (std::int64_t{1} << 31);
+    case 3: return static_cast<std::uint64_t>(rng()) << 20;
+    case 4: return std::ldexp(static_cast<double>(rng()), -static_cast<int>(rng() % 40));
+    case 5: return random_bytes(rng);
+    case 6: {
+      Json a = Json::array();
+      for (unsigned i = rng() % 5; i > 0; --i) a.push_back(random_value(rng, depth + 1));
+      return a;
+    }
+    default: {
+      Json o = Json::object();
+      for (unsigned i = rng() % 5; i > 0; --i) o[random_bytes(rng)] = random_value(rng, depth + 1);
+      return o;
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("json_text writes what nlohmann's replacing dump writes", "[json]") {
+  const Json cases[] = {
+      nullptr, true, false, 0, -1, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::uint64_t>::max(),
+      0.5, 1e300, -0.0, "", "plain", "quote \" backslash \\ slash /", "\b\f\n\r\t", std::string("\x00\x01\x1f\x7f", 4),
+      "Kraków – Zürich 🙂", "\xC3", "a\xC3(b", "\xE2\x82", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xC0\xAF", "\xE0\x80\xAF",
+      "\xF0\x80\x80\x80", "\xFF x \xFE", "ok\xE2\x82\xACok\x80", Json::array(), Json::object(),
+      Json::parse(R"({"b":[1,{"x":null}],"a":"z","":{}})"), Json::binary({1, 2, 3}),
+  };
+  for (const Json& value : cases) {
+    INFO(reference(value));
+    CHECK(json_text(value) == reference(value));
+  }
+}
+
+TEST_CASE("json_text matches nlohmann on random values with broken UTF-8", "[json]") {
+  std::mt19937 rng(20261124);
+  for (int i = 0; i < 20000; ++i) {
+    const Json value = random_value(rng, 0);
+    const std::string expected = reference(value);
+    if (json_text(value) != expected) {
+      INFO("value " << i << ": " << expected);
+      REQUIRE(json_text(value) == expected);
+    }
+  }
+}
+
+TEST_CASE("append_json_string appends a quoted string to what is there", "[json]") {
+  std::string out = "[";
+  append_json_string(out, "a\"b");
+  out += ',';
+  append_json_string(out, "\xFF");
+  CHECK(out == "[\"a\\\"b\",\"\xEF\xBF\xBD\"");
+}
