@@ -41,11 +41,13 @@ class ChannelDataSource : public server::DataSource {
     if (!reply) return reply.error();
     Page page;
     page.document = summary(reply->at("document"));
-    for (const auto& s : reply->at("segments")) {
+    Json& segments = reply->at("segments");
+    page.segments.reserve(segments.size());
+    for (auto& s : segments) {
       Segment segment;
-      segment.id = s.at("id").get<std::string>();
-      segment.speaker = s.value("speaker", "");
-      segment.text = s.at("text").get<std::string>();
+      segment.id = std::move(s.at("id").get_ref<std::string&>());
+      if (auto speaker = s.find("speaker"); speaker != s.end()) segment.speaker = std::move(speaker->get_ref<std::string&>());
+      segment.text = std::move(s.at("text").get_ref<std::string&>());
       segment.start = s.at("start").get<std::size_t>();
       segment.length = s.at("length").get<std::size_t>();
       page.segments.push_back(std::move(segment));

@@ -72,11 +72,11 @@ mcp::Tool read_document(DataSource& source) {
     if (!page) return mcp::ToolOutcome::failure(page.error().message);
     Json segments = Json::array();
     std::string text;
-    for (const Segment& s : page->segments) {
-      Json entry = {{"id", s.id}, {"text", s.text}, {"start", s.start}, {"length", s.length}};
-      if (!s.speaker.empty()) entry["speaker"] = s.speaker;
-      segments.push_back(std::move(entry));
+    for (Segment& s : page->segments) {
       text += "[" + s.id + "] " + (s.speaker.empty() ? "" : s.speaker + ": ") + s.text + "\n";
+      Json entry = {{"id", std::move(s.id)}, {"text", std::move(s.text)}, {"start", s.start}, {"length", s.length}};
+      if (!s.speaker.empty()) entry["speaker"] = std::move(s.speaker);
+      segments.push_back(std::move(entry));
     }
     Json result = {{"document", summary_json(page->document)}, {"offset", offset}, {"segments", std::move(segments)}};
     if (offset + page->segments.size() < page->document.segments) result["next_offset"] = offset + page->segments.size();
