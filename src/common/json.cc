@@ -131,6 +131,18 @@ Json without_patterns(const Json& schema) {
   return schema;
 }
 
+// Whether a schema has any `pattern` keyword (a string, as valijson would read it).
+bool has_pattern(const Json& schema) {
+  if (schema.is_object()) {
+    for (auto it = schema.begin(); it != schema.end(); ++it)
+      if ((it.key() == "pattern" && it.value().is_string()) || has_pattern(it.value())) return true;
+  } else if (schema.is_array()) {
+    for (const auto& item : schema)
+      if (has_pattern(item)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string escape_pointer_token(std::string_view token) {
@@ -145,6 +157,7 @@ std::string escape_pointer_token(std::string_view token) {
 
 struct SchemaValidator::Impl {
   Json schema;  // the original, with patterns
+  bool patterns = false;  // whether it has any `pattern` for the second pass
   valijson::Schema compiled;
   // Compiled on first use. A validator is shared by threads (an MCP server validates calls
   // concurrently), so the cache is locked; a compiled RE2 itself is safe to share.
@@ -198,6 +211,7 @@ struct SchemaValidator::Impl {
 
 SchemaValidator::SchemaValidator(const Json& schema) : impl_(std::make_unique<Impl>()) {
   impl_->schema = schema;
+  impl_->patterns = has_pattern(schema);
   const nlohmann::json plain = to_plain(without_patterns(schema));
   try {
     valijson::SchemaParser parser;
@@ -218,8 +232,16 @@ std::vector<SchemaViolation> SchemaValidator::validate(const Json& instance, std
 
 std::vector<SchemaViolation> SchemaValidator::validate(const nlohmann::json& plain, std::string_view prefix) const {
   valijson::Validator validator;
-  valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter adapter(plain);
+  // Most instances are valid: a first pass without results stops at the first failure and
+  // keeps no context for each value it visits, and only a failure is validated again to
+  // say why.
+  if (validator.validate(impl_->compiled, adapter, nullptr)) {
+    std::vector<SchemaViolation> violations;
+    if (impl_->patterns) impl_->check_patterns(&impl_->schema, plain, std::string(prefix), violations);
+    return violations;
+  }
+  valijson::ValidationResults results;
   validator.validate(impl_->compiled, adapter, &results);
 
   std::vector<SchemaViolation> violations;
@@ -234,7 +256,7 @@ std::vector<SchemaViolation> SchemaValidator::validate(const nlohmann::json& pla
     specific.push_back(v);
   }
   if (specific.empty()) specific = std::move(violations);
-  impl_->check_patterns(&impl_->schema, plain, std::string(prefix), specific);
+  if (impl_->patterns) impl_->check_patterns(&impl_->schema, plain, std::string(prefix), specific);
   return specific;
 }
 
