@@ -150,4 +150,172 @@ std::string json_text(const Json& value) {
   return out;
 }
 
+namespace {
+
+class FastReader {
+ public:
+  FastReader(std::string_view text, std::size_t max_depth)
+      : p_(reinterpret_cast<const unsigned char*>(text.data())), end_(p_ + text.size()), max_depth_(max_depth) {}
+
+  std::optional<Json> read() {
+    Json value;
+    if (!value_into(value, 0)) return std::nullopt;
+    skip_space();
+    if (p_ != end_) return std::nullopt;
+    return value;
+  }
+
+ private:
+  void skip_space() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+
+  bool literal(std::string_view word) {
+    if (static_cast<std::size_t>(end_ - p_) < word.size() ||
+        std::string_view(reinterpret_cast<const char*>(p_), word.size()) != word)
+      return false;
+    p_ += word.size();
+    return true;
+  }
+
+  bool value_into(Json& out, std::size_t depth) {
+    skip_space();
+    if (p_ == end_) return false;
+    switch (*p_) {
+      case '{': return object_into(out, depth + 1);
+      case '[': return array_into(out, depth + 1);
+      case '"': {
+        std::string text;
+        if (!string_into(text)) return false;
+        out = std::move(text);
+        return true;
+      }
+      case 't': out = true; return literal("true");
+      case 'f': out = false; return literal("false");
+      case 'n': out = nullptr; return literal("null");
+      default: return number_into(out);
+    }
+  }
+
+  bool object_into(Json& out, std::size_t depth) {
+    if (depth > max_depth_) return false;
+    ++p_;  // {
+    out = Json::object();
+    skip_space();
+    if (p_ < end_ && *p_ == '}') {
+      ++p_;
+      return true;
+    }
+    for (;;) {
+      skip_space();
+      if (p_ == end_ || *p_ != '"') return false;
+      std::string key;
+      if (!string_into(key)) return false;
+      skip_space();
+      if (p_ == end_ || *p_ != ':') return false;
+      ++p_;
+      // operator[]: a repeated key keeps its first place and takes the last value, as in
+      // nlohmann's parser.
+      if (!value_into(out[key], depth)) return false;
+      skip_space();
+      if (p_ == end_) return false;
+      if (*p_ == '}') {
+        ++p_;
+        return true;
+      }
+      if (*p_++ != ',') return false;
+    }
+  }
+
+  bool array_into(Json& out, std::size_t depth) {
+    if (depth > max_depth_) return false;
+    ++p_;  // [
+    out = Json::array();
+    skip_space();
+    if (p_ < end_ && *p_ == ']') {
+      ++p_;
+      return true;
+    }
+    for (;;) {
+      out.push_back(nullptr);
+      if (!value_into(out.back(), depth)) return false;
+      skip_space();
+      if (p_ == end_) return false;
+      if (*p_ == ']') {
+        ++p_;
+        return true;
+      }
+      if (*p_++ != ',') return false;
+    }
+  }
+
+  bool string_into(std::string& out) {
+    ++p_;  // opening quote
+    const unsigned char* run = p_;
+    while (p_ < end_) {
+      const unsigned char c = *p_;
+      if (c == '"') {
+        out.append(reinterpret_cast<const char*>(run), static_cast<std::size_t>(p_ - run));
+        ++p_;
+        return true;
+      }
+      if (c < 0x20) return false;  // a raw control character: not JSON
+      if (c >= 0x80) {
+        const std::size_t n = sequence_length(p_, end_);
+        if (n == 0) return false;
+        p_ += n;
+        continue;
+      }
+      if (c != '\\') {
+        ++p_;
+        continue;
+      }
+      out.append(reinterpret_cast<const char*>(run), static_cast<std::size_t>(p_ - run));
+      if (++p_ == end_) return false;
+      switch (*p_) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '/': out += '/'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        default: return false;  // \u and anything else: nlohmann's
+      }
+      run = ++p_;
+    }
+    return false;
+  }
+
+  // -?(0|[1-9][0-9]*) with at most 18 digits, so that it fits without a check; anything
+  // else that may be a number is nlohmann's.
+  bool number_into(Json& out) {
+    const bool negative = *p_ == '-';
+    if (negative) ++p_;
+    const unsigned char* digits = p_;
+    std::uint64_t value = 0;
+    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') value = value * 10 + (*p_++ - '0');
+    const auto count = p_ - digits;
+    if (count == 0 || count > 18 || (count > 1 && *digits == '0')) return false;
+    if (p_ < end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E')) return false;
+    if (negative) {
+      out = -static_cast<std::int64_t>(value);
+    } else {
+      out = value;
+    }
+    return true;
+  }
+
+  const unsigned char* p_;
+  const unsigned char* end_;
+  std::size_t max_depth_;
+};
+
+}  // namespace
+
+std::optional<Json> read_json_text(std::string_view text, std::size_t max_depth) {
+  return FastReader(text, max_depth).read();
+}
+
 }  // namespace cqda

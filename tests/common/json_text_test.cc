@@ -86,3 +86,74 @@ TEST_CASE("append_json_string appends a quoted string to what is there", "[json]
   append_json_string(out, "\xFF");
   CHECK(out == "[\"a\\\"b\",\"\xEF\xBF\xBD\"");
 }
+
+namespace {
+
+// Equal values of equal types all the way down, keys in the same order.
+bool same_tree(const Json& a, const Json& b) {
+  if (a.type() != b.type() || a.size() != b.size()) return false;
+  if (a.is_object()) {
+    for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j)
+      if (i.key() != j.key() || !same_tree(i.value(), j.value())) return false;
+    return true;
+  }
+  if (a.is_array()) {
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (!same_tree(a[i], b[i])) return false;
+    return true;
+  }
+  return a == b;
+}
+
+// The fast reader may decline anything, but what it reads must be what nlohmann reads.
+void check_reader(const std::string& text) {
+  auto fast = read_json_text(text, 64);
+  if (!fast) return;
+  INFO(text);
+  Json slow;
+  REQUIRE_NOTHROW(slow = Json::parse(text));
+  REQUIRE(same_tree(*fast, slow));
+}
+
+}  // namespace
+
+TEST_CASE("read_json_text reads what nlohmann reads, or declines", "[json]") {
+  // What our writers produce is read without nlohmann.
+  const Json page = Json::parse(R"({"document":{"id":"a-b","segments":3,"characters":0},"segments":[
+    {"id":"s1","text":"Kraków – \"quoted\" \\ back\nline\ttab","start":0,"length":-12},{"id":"s2","text":""}],
+    "empty":{},"list":[],"flags":[true,false,null],"big":999999999999999999,"neg":-0})");
+  auto fast = read_json_text(json_text(page), 64);
+  REQUIRE(fast);
+  CHECK(same_tree(*fast, Json::parse(json_text(page))));  // -0 is written as 0, read unsigned
+  CHECK(same_tree(*read_json_text(" {\"a\" : [ 1 ,\n2 ] ,\"a\":{\"b\":\"\\/\"}} ", 64), Json::parse(R"({"a":{"b":"/"}})")));
+
+  // Declined: left to nlohmann, which accepts some and refuses others.
+  for (const char* text : {"1.5", "1e3", "\"\\u00e9\"", "1234567890123456789", "\xEF\xBB\xBF{}", "[1,]", "{\"a\"}", "01",
+                           "-", "\"\x01\"", "\"\xC3\"", "\"\xED\xA0\x80\"", "nul", "[1] x", "", "{\"a\":1,}", "[[[1]]]"}) {
+    INFO(text);
+    CHECK_FALSE(read_json_text(text, std::string_view(text) == "[[[1]]]" ? 2 : 64));
+  }
+
+  std::mt19937 rng(424242);
+  int read_fast = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const Json value = random_value(rng, 0);
+    std::string text;
+    try {
+      text = value.dump(rng() % 2 ? -1 : 1, ' ', rng() % 4 == 0);  // strict: skip values with broken UTF-8
+    } catch (const Json::exception&) {
+      text = json_text(value);
+    }
+    if (read_json_text(text, 64)) ++read_fast;
+    check_reader(text);
+    // Damaged copies: a byte changed, cut short, or doubled.
+    if (!text.empty()) {
+      std::string damaged = text;
+      damaged[rng() % damaged.size()] = static_cast<char>(rng());
+      check_reader(damaged);
+      check_reader(text.substr(0, rng() % text.size()));
+      check_reader(text + text);
+    }
+  }
+  CHECK(read_fast > 5000);  // the fast path is taken, not only declined
+}
