@@ -74,14 +74,25 @@ Result<std::vector<Record>> parse(std::string_view text, const Limits& limits) {
 }
 
 std::string escape(std::string_view field) {
-  if (field.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(field);
-  std::string out = "\"";
-  for (char c : field) {
-    if (c == '"') out += "\"\"";
-    else out.push_back(c);
+  std::string out;
+  append_escaped(out, field);
+  return out;
+}
+
+void append_escaped(std::string& out, std::string_view field) {
+  if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out += field;
+    return;
   }
   out += '"';
-  return out;
+  for (std::size_t at = 0;;) {
+    const std::size_t quote = field.find('"', at);
+    out += field.substr(at, quote == std::string_view::npos ? std::string_view::npos : quote + 1 - at);
+    if (quote == std::string_view::npos) break;
+    out += '"';  // a quote inside is doubled
+    at = quote + 1;
+  }
+  out += '"';
 }
 
 std::string format_row(const Row& row) {

@@ -29,6 +29,8 @@ Result<std::vector<Record>> parse(std::string_view text, const Limits& limits = 
 
 // Quotes a field when it holds a comma, quote, CR or LF.
 std::string escape(std::string_view field);
+// The same, appended to `out`.
+void append_escaped(std::string& out, std::string_view field);
 std::string format_row(const Row& row);  // ends with "\n"
 
 }  // namespace cqda::csv

@@ -186,25 +186,46 @@ struct SchemaValidator::Impl {
     return node;
   }
 
+  // Where check_patterns is in the instance, made into a JSON pointer only for a violation.
+  struct Path {
+    const Path* parent = nullptr;
+    const std::string* key = nullptr;  // an object member, or
+    std::size_t index = 0;             // an array item
+    std::string pointer(std::string_view prefix) const {
+      std::string tail;
+      for (const Path* p = this; p && p->parent; p = p->parent)
+        tail.insert(0, "/" + (p->key ? escape_pointer_token(*p->key) : std::to_string(p->index)));
+      return std::string(prefix) + tail;
+    }
+  };
+
   template <typename Instance>
-  void check_patterns(const Json* node, const Instance& instance, const std::string& pointer,
+  void check_patterns(const Json* node, const Instance& instance, const Path& path, std::string_view prefix,
                       std::vector<SchemaViolation>& out) const {
     node = resolve(node);
     if (!node || !node->is_object()) return;
-    if (instance.is_string() && node->contains("pattern")) {
-      const std::string pattern = (*node)["pattern"].get<std::string>();
-      if (!RE2::PartialMatch(instance.template get_ref<const std::string&>(), const_cast<Impl*>(this)->regex(pattern)))
-        out.push_back({pointer, "String does not match the pattern " + pattern});
+    if (instance.is_string()) {
+      auto pattern = node->find("pattern");
+      if (pattern == node->end() || !pattern->is_string()) return;
+      const std::string& text = pattern->template get_ref<const std::string&>();
+      if (!RE2::PartialMatch(instance.template get_ref<const std::string&>(), const_cast<Impl*>(this)->regex(text)))
+        out.push_back({path.pointer(prefix), "String does not match the pattern " + text});
     } else if (instance.is_object()) {
-      const Json* properties = node->contains("properties") ? &(*node)["properties"] : nullptr;
-      const Json* additional = node->contains("additionalProperties") ? &(*node)["additionalProperties"] : nullptr;
+      auto properties = node->find("properties");
+      auto additional = node->find("additionalProperties");
       for (auto it = instance.begin(); it != instance.end(); ++it) {
-        const Json* child = properties && properties->contains(it.key()) ? &(*properties)[it.key()] : additional;
-        if (child) check_patterns(child, it.value(), pointer + "/" + escape_pointer_token(it.key()), out);
+        const Json* child = nullptr;
+        if (properties != node->end()) {
+          if (auto p = properties->find(it.key()); p != properties->end()) child = &*p;
+        }
+        if (!child && additional != node->end()) child = &*additional;
+        if (child) check_patterns(child, it.value(), Path{&path, &it.key(), 0}, prefix, out);
       }
-    } else if (instance.is_array() && node->contains("items") && (*node)["items"].is_object()) {
+    } else if (instance.is_array()) {
+      auto items = node->find("items");
+      if (items == node->end() || !items->is_object()) return;
       for (std::size_t i = 0; i < instance.size(); ++i)
-        check_patterns(&(*node)["items"], instance[i], pointer + "/" + std::to_string(i), out);
+        check_patterns(&*items, instance[i], Path{&path, nullptr, i}, prefix, out);
     }
   }
 };
@@ -238,7 +259,7 @@ std::vector<SchemaViolation> SchemaValidator::validate(const nlohmann::json& pla
   // say why.
   if (validator.validate(impl_->compiled, adapter, nullptr)) {
     std::vector<SchemaViolation> violations;
-    if (impl_->patterns) impl_->check_patterns(&impl_->schema, plain, std::string(prefix), violations);
+    if (impl_->patterns) impl_->check_patterns(&impl_->schema, plain, Impl::Path{}, prefix, violations);
     return violations;
   }
   valijson::ValidationResults results;
@@ -256,7 +277,7 @@ std::vector<SchemaViolation> SchemaValidator::validate(const nlohmann::json& pla
     specific.push_back(v);
   }
   if (specific.empty()) specific = std::move(violations);
-  if (impl_->patterns) impl_->check_patterns(&impl_->schema, plain, std::string(prefix), specific);
+  if (impl_->patterns) impl_->check_patterns(&impl_->schema, plain, Impl::Path{}, prefix, specific);
   return specific;
 }
 

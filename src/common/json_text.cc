@@ -92,8 +92,9 @@ void append_integer(std::string& out, Integer value) {
 }
 
 // nlohmann's own text for the values whose rules live there.
-void append_nlohmann(std::string& out, const Json& value) {
-  out += value.dump(-1, ' ', false, Json::error_handler_t::replace);
+template <typename BasicJson>
+void append_nlohmann(std::string& out, const BasicJson& value) {
+  out += value.dump(-1, ' ', false, BasicJson::error_handler_t::replace);
 }
 
 }  // namespace
@@ -105,25 +106,29 @@ void append_json_string(std::string& out, std::string_view text) {
   append_nlohmann(out, Json(std::string(text)));
 }
 
-void append_json_text(std::string& out, const Json& value) {
+namespace {
+
+template <typename BasicJson>
+void append_value(std::string& out, const BasicJson& value) {
+  using Type = typename BasicJson::value_t;
   switch (value.type()) {
-    case Json::value_t::null: out += "null"; return;
-    case Json::value_t::boolean: out += value.get_ref<const Json::boolean_t&>() ? "true" : "false"; return;
-    case Json::value_t::number_integer: append_integer(out, value.get_ref<const Json::number_integer_t&>()); return;
-    case Json::value_t::number_unsigned: append_integer(out, value.get_ref<const Json::number_unsigned_t&>()); return;
-    case Json::value_t::string: append_json_string(out, value.get_ref<const Json::string_t&>()); return;
-    case Json::value_t::array: {
+    case Type::null: out += "null"; return;
+    case Type::boolean: out += value.template get_ref<const typename BasicJson::boolean_t&>() ? "true" : "false"; return;
+    case Type::number_integer: append_integer(out, value.template get_ref<const typename BasicJson::number_integer_t&>()); return;
+    case Type::number_unsigned: append_integer(out, value.template get_ref<const typename BasicJson::number_unsigned_t&>()); return;
+    case Type::string: append_json_string(out, value.template get_ref<const typename BasicJson::string_t&>()); return;
+    case Type::array: {
       out += '[';
       bool first = true;
-      for (const Json& item : value) {
+      for (const BasicJson& item : value) {
         if (!first) out += ',';
         first = false;
-        append_json_text(out, item);
+        append_value(out, item);
       }
       out += ']';
       return;
     }
-    case Json::value_t::object: {
+    case Type::object: {
       out += '{';
       bool first = true;
       for (auto it = value.begin(); it != value.end(); ++it) {
@@ -131,18 +136,24 @@ void append_json_text(std::string& out, const Json& value) {
         first = false;
         append_json_string(out, it.key());
         out += ':';
-        append_json_text(out, it.value());
+        append_value(out, it.value());
       }
       out += '}';
       return;
     }
-    case Json::value_t::number_float:
-    case Json::value_t::binary:
-    case Json::value_t::discarded:
+    case Type::number_float:
+    case Type::binary:
+    case Type::discarded:
       append_nlohmann(out, value);
       return;
   }
 }
+
+}  // namespace
+
+void append_json_text(std::string& out, const Json& value) { append_value(out, value); }
+
+void append_json_text(std::string& out, const nlohmann::json& value) { append_value(out, value); }
 
 std::string json_text(const Json& value) {
   std::string out;

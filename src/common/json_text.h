@@ -17,8 +17,9 @@
 
 namespace cqda {
 
-// Appends `value` as compact JSON.
+// Appends `value` as compact JSON (objects of an unordered nlohmann::json in its key order).
 void append_json_text(std::string& out, const Json& value);
+void append_json_text(std::string& out, const nlohmann::json& value);
 
 // `value` as compact JSON.
 std::string json_text(const Json& value);

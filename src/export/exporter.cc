@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "common/csv.h"
+#include "common/json_text.h"
 #include "common/utf8.h"
 #include "export/analysis.h"
 #include "export/markdown.h"
@@ -346,13 +347,17 @@ Result<std::string> render_codings_json(const ExportInput& in) {
   if (text.size() < tail.size() || text.compare(text.size() - tail.size(), tail.size(), tail) != 0)
     return make_error("codings.json: unexpected envelope layout");
   text.resize(text.size() - tail.size());
+  std::size_t estimate = text.size() + 16;
+  for (const auto& c : *in.codings) estimate += c.quote.size() + c.rationale.size() + c.memo.size() + 400;
+  text.reserve(estimate);
   text += "[";
   const SchemaValidator& item = validator("codings.schema.json#/properties/codings/items");
   for (std::size_t i = 0; i < in.codings->size(); ++i) {
     nlohmann::json j = coding_json((*in.codings)[i], in.policy->exports);
     auto violations = item.validate(j, "/codings/" + std::to_string(i));
     if (!violations.empty()) return validation_error("codings.json", "codings.schema.json", violations).error();
-    text += (i ? ",\n    " : "\n    ") + j.dump();
+    text += i ? ",\n    " : "\n    ";
+    append_json_text(text, j);
   }
   text += in.codings->empty() ? "]\n}\n" : "\n  ]\n}\n";
   return text;
@@ -370,9 +375,12 @@ std::string codings_csv(const ExportInput& in) {
   };
   const std::string excluded = "[quote excluded by policy]";
   auto field = [&out](std::string_view value, char end) {
-    out += csv::escape(value);
+    csv::append_escaped(out, value);
     out.push_back(end);
   };
+  std::size_t estimate = out.size();
+  for (const auto& c : *in.codings) estimate += c.quote.size() + c.rationale.size() + 200;
+  out.reserve(estimate);
   for (const auto& c : *in.codings) {
     field(c.document_id, ',');
     field(lookup(paths, c.document_id), ',');

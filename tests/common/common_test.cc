@@ -68,6 +68,16 @@ TEST_CASE("csv parses RFC 4180 and round-trips", "[common]") {
   CHECK((*rows)[2].fields[0] == "R2");
   CHECK((*rows)[2].line == 5);
   CHECK(csv::format_row((*rows)[1].fields) == "R1,\"Hello, \"\"world\"\"\nsecond line\"\n");
+  // Quotes at either end and side by side are doubled, and the field reads back as it was.
+  for (std::string_view field : {"\"", "\"\"", "a\"", "\"a", "a\"\"b", "x,y", "plain", "", "line\r\nbreak\""}) {
+    std::string row = "k,";
+    csv::append_escaped(row, field);
+    CHECK(row == "k," + csv::escape(field));
+    auto back = csv::parse(row + "\n");
+    REQUIRE(back.ok());
+    CHECK((*back)[0].fields[1] == field);
+  }
+  CHECK(csv::escape("a\"\"b") == "\"a\"\"\"\"b\"");
   CHECK_THAT(csv::parse("a,\"open\n").error().message, Catch::Contains("line 1: a quoted field is never closed"));
   CHECK_THAT(csv::parse("a,\"x\"y\n").error().message, Catch::Contains("after a closing quote"));
   CHECK_THAT(csv::parse("a,b\"c\n").error().message, Catch::Contains("inside an unquoted field"));

@@ -79,6 +79,16 @@ TEST_CASE("json_text matches nlohmann on random values with broken UTF-8", "[jso
   }
 }
 
+TEST_CASE("json_text writes an unordered nlohmann::json as its dump does", "[json]") {
+  std::mt19937 rng(7);
+  for (int i = 0; i < 5000; ++i) {
+    const nlohmann::json value = nlohmann::json::parse(json_text(random_value(rng, 0)));
+    std::string out;
+    append_json_text(out, value);
+    REQUIRE(out == value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+}
+
 TEST_CASE("append_json_string appends a quoted string to what is there", "[json]") {
   std::string out = "[";
   append_json_string(out, "a\"b");
