@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 
 namespace cqda {
@@ -143,6 +144,101 @@ bool has_pattern(const Json& schema) {
   return false;
 }
 
+// The keywords most of our schemas use, checked straight on an ordered Json: a result that
+// passes is valid, and anything else (a failure, to be explained) goes to valijson. A schema
+// with any other keyword has no quick form and always goes to valijson.
+struct QuickSchema {
+  enum class Type { kAny, kObject, kArray, kString, kInteger, kNumber, kBoolean, kNull };
+  Type type = Type::kAny;
+  std::vector<std::pair<std::string, std::unique_ptr<QuickSchema>>> properties;
+  std::vector<std::string> required;
+  std::unique_ptr<QuickSchema> items;
+  bool additional_allowed = true;
+  std::unique_ptr<QuickSchema> additional;  // when additionalProperties is a schema
+  std::optional<double> minimum, maximum;
+};
+
+std::unique_ptr<QuickSchema> compile_quick(const Json& schema) {
+  using Type = QuickSchema::Type;
+  static const std::map<std::string, Type, std::less<>> kTypes = {
+      {"object", Type::kObject}, {"array", Type::kArray},     {"string", Type::kString}, {"integer", Type::kInteger},
+      {"number", Type::kNumber}, {"boolean", Type::kBoolean}, {"null", Type::kNull}};
+  if (!schema.is_object()) return nullptr;
+  auto quick = std::make_unique<QuickSchema>();
+  for (auto it = schema.begin(); it != schema.end(); ++it) {
+    const std::string& key = it.key();
+    const Json& value = it.value();
+    if (key == "description" || key == "title" || key == "default" || key == "examples" ||
+        (key == "pattern" && value.is_string())) {  // annotations; patterns have their own pass
+      continue;
+    } else if (key == "type" && value.is_string() && kTypes.count(value.get<std::string>())) {
+      quick->type = kTypes.find(value.get<std::string>())->second;
+    } else if (key == "properties" && value.is_object()) {
+      for (auto p = value.begin(); p != value.end(); ++p) {
+        auto child = compile_quick(p.value());
+        if (!child) return nullptr;
+        quick->properties.emplace_back(p.key(), std::move(child));
+      }
+    } else if (key == "required" && value.is_array()) {
+      for (const auto& name : value) {
+        if (!name.is_string()) return nullptr;
+        quick->required.push_back(name.get<std::string>());
+      }
+    } else if (key == "items" && value.is_object()) {
+      quick->items = compile_quick(value);
+      if (!quick->items) return nullptr;
+    } else if (key == "additionalProperties" && value.is_boolean()) {
+      quick->additional_allowed = value.get<bool>();
+    } else if (key == "additionalProperties" && value.is_object()) {
+      quick->additional = compile_quick(value);
+      if (!quick->additional) return nullptr;
+    } else if ((key == "minimum" || key == "maximum") && value.is_number()) {
+      (key == "minimum" ? quick->minimum : quick->maximum) = value.get<double>();
+    } else {
+      return nullptr;
+    }
+  }
+  return quick;
+}
+
+bool quick_valid(const QuickSchema& schema, const Json& instance) {
+  using Type = QuickSchema::Type;
+  switch (schema.type) {
+    case Type::kAny: break;
+    case Type::kObject: if (!instance.is_object()) return false; break;
+    case Type::kArray: if (!instance.is_array()) return false; break;
+    case Type::kString: if (!instance.is_string()) return false; break;
+    case Type::kInteger: if (!instance.is_number_integer()) return false; break;
+    case Type::kNumber: if (!instance.is_number()) return false; break;
+    case Type::kBoolean: if (!instance.is_boolean()) return false; break;
+    case Type::kNull: if (!instance.is_null()) return false; break;
+  }
+  if (instance.is_number()) {
+    const double value = instance.get<double>();
+    if ((schema.minimum && value < *schema.minimum) || (schema.maximum && value > *schema.maximum)) return false;
+  } else if (instance.is_object()) {
+    for (const auto& name : schema.required)
+      if (!instance.contains(name)) return false;
+    for (auto it = instance.begin(); it != instance.end(); ++it) {
+      const QuickSchema* child = nullptr;
+      for (const auto& [name, property] : schema.properties)
+        if (name == it.key()) {
+          child = property.get();
+          break;
+        }
+      if (!child) {
+        if (!schema.additional_allowed) return false;
+        child = schema.additional.get();
+      }
+      if (child && !quick_valid(*child, it.value())) return false;
+    }
+  } else if (instance.is_array() && schema.items) {
+    for (const auto& item : instance)
+      if (!quick_valid(*schema.items, item)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string escape_pointer_token(std::string_view token) {
@@ -158,6 +254,7 @@ std::string escape_pointer_token(std::string_view token) {
 struct SchemaValidator::Impl {
   Json schema;  // the original, with patterns
   bool patterns = false;  // whether it has any `pattern` for the second pass
+  std::unique_ptr<QuickSchema> quick;  // null when the schema uses other keywords
   valijson::Schema compiled;
   // Compiled on first use. A validator is shared by threads (an MCP server validates calls
   // concurrently), so the cache is locked; a compiled RE2 itself is safe to share.
@@ -192,10 +289,15 @@ struct SchemaValidator::Impl {
     const std::string* key = nullptr;  // an object member, or
     std::size_t index = 0;             // an array item
     std::string pointer(std::string_view prefix) const {
-      std::string tail;
+      std::vector<std::string> tokens;  // innermost first
       for (const Path* p = this; p && p->parent; p = p->parent)
-        tail.insert(0, "/" + (p->key ? escape_pointer_token(*p->key) : std::to_string(p->index)));
-      return std::string(prefix) + tail;
+        tokens.push_back(p->key ? escape_pointer_token(*p->key) : std::to_string(p->index));
+      std::string out(prefix);
+      for (auto it = tokens.rbegin(); it != tokens.rend(); ++it) {
+        out += '/';
+        out += *it;
+      }
+      return out;
     }
   };
 
@@ -233,6 +335,7 @@ struct SchemaValidator::Impl {
 SchemaValidator::SchemaValidator(const Json& schema) : impl_(std::make_unique<Impl>()) {
   impl_->schema = schema;
   impl_->patterns = has_pattern(schema);
+  impl_->quick = compile_quick(schema);
   const nlohmann::json plain = to_plain(without_patterns(schema));
   try {
     valijson::SchemaParser parser;
@@ -248,8 +351,15 @@ SchemaValidator::SchemaValidator(SchemaValidator&&) noexcept = default;
 SchemaValidator& SchemaValidator::operator=(SchemaValidator&&) noexcept = default;
 
 std::vector<SchemaViolation> SchemaValidator::validate(const Json& instance, std::string_view prefix) const {
+  if (impl_->quick && quick_valid(*impl_->quick, instance)) {
+    std::vector<SchemaViolation> violations;
+    if (impl_->patterns) impl_->check_patterns(&impl_->schema, instance, Impl::Path{}, prefix, violations);
+    return violations;
+  }
   return validate(to_plain(instance), prefix);
 }
+
+bool SchemaValidator::has_quick_form() const { return impl_->quick != nullptr; }
 
 std::vector<SchemaViolation> SchemaValidator::validate(const nlohmann::json& plain, std::string_view prefix) const {
   valijson::Validator validator;

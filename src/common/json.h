@@ -49,11 +49,15 @@ class SchemaValidator {
   SchemaValidator(SchemaValidator&&) noexcept;
   SchemaValidator& operator=(SchemaValidator&&) noexcept;
 
-  // Every violation; pointers are prefixed with `instance_pointer`.
+  // Every violation; pointers are prefixed with `instance_pointer`. A schema that uses only
+  // type, properties, required, items, additionalProperties, minimum, maximum and pattern
+  // (and annotations) has a quick form, checked straight on the Json; an instance it passes
+  // is valid, and any other goes through valijson, which says why.
   std::vector<SchemaViolation> validate(const Json& instance, std::string_view instance_pointer = "") const;
-  // The same for an unordered nlohmann::json, which valijson reads without a conversion:
-  // the fast path for many small instances.
+  // The same for an unordered nlohmann::json, always through valijson, which reads it
+  // without a conversion.
   std::vector<SchemaViolation> validate(const nlohmann::json& instance, std::string_view instance_pointer = "") const;
+  bool has_quick_form() const;
 
   // A validator for the subschema at `schema_pointer` (e.g. "/properties/codings/items"),
   // keeping the root's `definitions` so local $refs still resolve: large arrays are then

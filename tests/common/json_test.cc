@@ -2,6 +2,9 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <iterator>
+#include <random>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -25,4 +28,63 @@ TEST_CASE("a schema validator is shared safely by threads", "[json]") {
     });
   for (auto& t : threads) t.join();
   CHECK(wrong == 0);
+}
+
+namespace {
+
+// Instances near a schema's shape: every kind of value, with the keys it names and others.
+Json near_instance(std::mt19937& rng, int depth) {
+  static const char* kKeys[] = {"id", "text", "start", "length", "speaker", "document", "segments", "extra", "n"};
+  switch (rng() % (depth > 3 ? 7 : 9)) {
+    case 0: return nullptr;
+    case 1: return rng() % 2 == 0;
+    case 2: return static_cast<int>(rng() % 7) - 3;
+    case 3: return static_cast<std::uint64_t>(rng() % 1000);
+    case 4: return (rng() % 2 ? 2.0 : 2.5);
+    case 5: return rng() % 2 ? "abc" : "";
+    case 6: return rng() % 3 ? "x-1" : "Not An Id";
+    case 7: {
+      Json a = Json::array();
+      for (unsigned i = rng() % 4; i > 0; --i) a.push_back(near_instance(rng, depth + 1));
+      return a;
+    }
+    default: {
+      Json o = Json::object();
+      for (unsigned i = rng() % 6; i > 0; --i) o[kKeys[rng() % std::size(kKeys)]] = near_instance(rng, depth + 1);
+      return o;
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the quick form of a schema accepts exactly what valijson accepts", "[json]") {
+  const char* schemas[] = {
+      R"({"type":"object","required":["document","segments"],"properties":{
+          "document":{"type":"object","required":["id"],"properties":{"id":{"type":"string","pattern":"^[a-z0-9-]+$"},"n":{"type":"integer","minimum":0}}},
+          "segments":{"type":"array","items":{"type":"object","required":["id","text","start","length"],"properties":{
+            "id":{"type":"string"},"speaker":{"type":"string"},"text":{"type":"string"},"start":{"type":"integer"},"length":{"type":"integer","maximum":2}}}}}})",
+      R"({"type":"object","additionalProperties":false,"properties":{"id":{"type":"string"},"n":{"type":"number","minimum":-1,"maximum":2}}})",
+      R"({"type":"object","additionalProperties":{"type":"array","items":{"type":["integer","null"]}}})",
+      R"({"type":"array","items":{"type":"object","properties":{"extra":{"type":"boolean"},"text":{"type":"null"}},"additionalProperties":{"type":"integer"}}})",
+      R"({"description":"anything at all"})",
+  };
+  std::mt19937 rng(99);
+  for (const char* text : schemas) {
+    const SchemaValidator validator(Json::parse(text));
+    INFO(text);
+    for (int i = 0; i < 4000; ++i) {
+      Json instance = near_instance(rng, 0);
+      if (i % 4 == 0 && std::string_view(text).find("document") != std::string_view::npos)  // often the right shape
+        instance = Json::parse(R"({"document":{"id":"a-1","n":3},"segments":[{"id":"s","text":"t","start":0,"length":1}]})");
+      const auto quick = validator.validate(instance);
+      const auto slow = validator.validate(nlohmann::json::parse(instance.dump()));
+      INFO(instance.dump());
+      REQUIRE(quick.empty() == slow.empty());
+      if (!quick.empty()) CHECK(quick.front().pointer == slow.front().pointer);
+    }
+  }
+  CHECK(SchemaValidator(Json::parse(schemas[0])).has_quick_form());
+  CHECK_FALSE(SchemaValidator(Json::parse(schemas[2])).has_quick_form());  // a list of types
+  CHECK_FALSE(SchemaValidator(Json::parse(R"({"type":"string","maxLength":3})")).has_quick_form());
 }
