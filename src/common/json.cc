@@ -9,6 +9,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -214,6 +215,11 @@ bool quick_valid(const QuickSchema& schema, const Json& instance) {
     case Type::kNull: if (!instance.is_null()) return false; break;
   }
   if (instance.is_number()) {
+    // valijson reads an unsigned integer as a signed one, so one above INT64_MAX is its
+    // to judge against a bound.
+    if ((schema.minimum || schema.maximum) && instance.is_number_unsigned() &&
+        instance.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      return false;
     const double value = instance.get<double>();
     if ((schema.minimum && value < *schema.minimum) || (schema.maximum && value > *schema.maximum)) return false;
   } else if (instance.is_object()) {

@@ -99,31 +99,39 @@ void append_nlohmann(std::string& out, const BasicJson& value) {
 
 }  // namespace
 
-void append_json_string(std::string& out, std::string_view text) {
+namespace {
+
+// Appends the quoted string; false when it was not valid UTF-8 and went to nlohmann.
+bool append_string(std::string& out, std::string_view text) {
   const std::size_t mark = out.size();
-  if (append_valid_string(out, text)) return;
+  if (append_valid_string(out, text)) return true;
   out.resize(mark);
   append_nlohmann(out, Json(std::string(text)));
+  return false;
 }
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view text) { (void)append_string(out, text); }
 
 namespace {
 
 template <typename BasicJson>
-void append_value(std::string& out, const BasicJson& value) {
+void append_value(std::string& out, const BasicJson& value, bool& valid) {
   using Type = typename BasicJson::value_t;
   switch (value.type()) {
     case Type::null: out += "null"; return;
     case Type::boolean: out += value.template get_ref<const typename BasicJson::boolean_t&>() ? "true" : "false"; return;
     case Type::number_integer: append_integer(out, value.template get_ref<const typename BasicJson::number_integer_t&>()); return;
     case Type::number_unsigned: append_integer(out, value.template get_ref<const typename BasicJson::number_unsigned_t&>()); return;
-    case Type::string: append_json_string(out, value.template get_ref<const typename BasicJson::string_t&>()); return;
+    case Type::string: valid &= append_string(out, value.template get_ref<const typename BasicJson::string_t&>()); return;
     case Type::array: {
       out += '[';
       bool first = true;
       for (const BasicJson& item : value) {
         if (!first) out += ',';
         first = false;
-        append_value(out, item);
+        append_value(out, item, valid);
       }
       out += ']';
       return;
@@ -134,9 +142,9 @@ void append_value(std::string& out, const BasicJson& value) {
       for (auto it = value.begin(); it != value.end(); ++it) {
         if (!first) out += ',';
         first = false;
-        append_json_string(out, it.key());
+        valid &= append_string(out, it.key());
         out += ':';
-        append_value(out, it.value());
+        append_value(out, it.value(), valid);
       }
       out += '}';
       return;
@@ -151,9 +159,21 @@ void append_value(std::string& out, const BasicJson& value) {
 
 }  // namespace
 
-void append_json_text(std::string& out, const Json& value) { append_value(out, value); }
+void append_json_text(std::string& out, const Json& value) {
+  bool valid = true;
+  append_value(out, value, valid);
+}
 
-void append_json_text(std::string& out, const nlohmann::json& value) { append_value(out, value); }
+void append_json_text(std::string& out, const nlohmann::json& value) {
+  bool valid = true;
+  append_value(out, value, valid);
+}
+
+bool append_json_text_checked(std::string& out, const nlohmann::json& value) {
+  bool valid = true;
+  append_value(out, value, valid);
+  return valid;
+}
 
 std::string json_text(const Json& value) {
   std::string out;

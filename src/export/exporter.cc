@@ -357,7 +357,8 @@ Result<std::string> render_codings_json(const ExportInput& in) {
     auto violations = item.validate(j, "/codings/" + std::to_string(i));
     if (!violations.empty()) return validation_error("codings.json", "codings.schema.json", violations).error();
     text += i ? ",\n    " : "\n    ";
-    append_json_text(text, j);
+    if (!append_json_text_checked(text, j))
+      return make_error("codings.json: coding " + std::to_string(i) + " holds text that is not valid UTF-8");
   }
   text += in.codings->empty() ? "]\n}\n" : "\n  ]\n}\n";
   return text;

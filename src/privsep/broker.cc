@@ -215,6 +215,24 @@ Status BrokerClient::ping() {
   return Status::success();
 }
 
+// Stops the broker, then writes the audit records it had sent before it died: a datagram
+// queued on the channel stays readable after its sender is gone, and each of those records
+// stands for an answer that may have left. Best effort: a record that is malformed or cannot
+// be written is skipped, the rest are still tried.
+void BrokerClient::end_broker(const AuditHandler& auditor) {
+  child_->kill();
+  JsonLimits limits;
+  limits.max_bytes = kMaxAuditRecord;
+  limits.max_depth = kDataRequestDepth;
+  for (;;) {
+    auto message = child_->channel().receive(1000);
+    if (!message) return;  // end of stream (or a broken channel): nothing more was sent
+    if (message->type != wire(MessageType::kAuditRecord)) continue;
+    auto record = parse_json(message->payload, "audit record", limits);
+    if (record && record->is_object()) (void)auditor(*record);
+  }
+}
+
 Status BrokerClient::serve(const DataHandler& handler, const AuditHandler& auditor, const std::atomic<bool>* stop) {
   for (;;) {
     auto message = child_->channel().receive(stop ? 250 : -1);
@@ -222,15 +240,15 @@ Status BrokerClient::serve(const DataHandler& handler, const AuditHandler& audit
       if (child_->channel().closed()) return Status::success();
       if (stop && !child_->channel().broken()) {  // a timeout: time to look at `stop`
         if (!stop->load()) continue;
-        child_->kill();
+        end_broker(auditor);
         return Status::success();
       }
-      child_->kill();
+      end_broker(auditor);
       return make_error("the broker broke the protocol: " + message.error().message);
     }
     const bool audit = message->type == wire(MessageType::kAuditRecord);
     if (!audit && message->type != wire(MessageType::kDataRequest)) {
-      child_->kill();
+      end_broker(auditor);
       return make_error("the broker sent an unexpected message");
     }
     JsonLimits limits;
@@ -238,14 +256,14 @@ Status BrokerClient::serve(const DataHandler& handler, const AuditHandler& audit
     limits.max_depth = kDataRequestDepth;
     auto request = parse_json(message->payload, audit ? "audit record" : "data request", limits);
     if (!request || !request->is_object()) {
-      child_->kill();
+      end_broker(auditor);
       return make_error(audit ? "the broker sent a malformed audit record" : "the broker sent a malformed data request");
     }
     if (audit) {
       // Unanswered: a record that is refused or cannot be written ends the broker, so no
       // further tool call goes unrecorded.
       if (auto recorded = auditor(*request); !recorded) {
-        child_->kill();
+        end_broker(auditor);
         return make_error("the broker's audit record was not written: " + recorded.error().message);
       }
       continue;
@@ -262,7 +280,7 @@ Status BrokerClient::serve(const DataHandler& handler, const AuditHandler& audit
     if (text.size() > kMaxDataReply)
       text = Json{{"error", "the answer is larger than " + std::to_string(kMaxDataReply >> 20) + " MiB; ask for less"}}.dump();
     if (auto st = child_->channel().send(wire(MessageType::kDataReply), message->request_id, text); !st) {
-      child_->kill();
+      end_broker(auditor);
       return make_error("cannot answer the broker: " + st.error().message);
     }
   }

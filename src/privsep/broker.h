@@ -61,6 +61,7 @@ class BrokerClient {
   Status finish();
 
  private:
+  void end_broker(const AuditHandler& auditor);
   BrokerClient(std::unique_ptr<ChildProcess> child, std::string report)
       : child_(std::move(child)), report_(std::move(report)) {}
   std::unique_ptr<ChildProcess> child_;

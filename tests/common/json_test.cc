@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <iterator>
+#include <limits>
 #include <random>
 #include <string_view>
 #include <thread>
@@ -84,6 +85,11 @@ TEST_CASE("the quick form of a schema accepts exactly what valijson accepts", "[
       if (!quick.empty()) CHECK(quick.front().pointer == slow.front().pointer);
     }
   }
+  // valijson reads an unsigned integer above INT64_MAX as a negative one.
+  const SchemaValidator bounded(Json::parse(R"({"type":"integer","minimum":0})"));
+  REQUIRE(bounded.has_quick_form());
+  CHECK(bounded.validate(Json(std::numeric_limits<std::uint64_t>::max())).empty() ==
+        bounded.validate(nlohmann::json(std::numeric_limits<std::uint64_t>::max())).empty());
   CHECK(SchemaValidator(Json::parse(schemas[0])).has_quick_form());
   CHECK_FALSE(SchemaValidator(Json::parse(schemas[2])).has_quick_form());  // a list of types
   CHECK_FALSE(SchemaValidator(Json::parse(R"({"type":"string","maxLength":3})")).has_quick_form());

@@ -89,6 +89,14 @@ TEST_CASE("json_text writes an unordered nlohmann::json as its dump does", "[jso
   }
 }
 
+TEST_CASE("append_json_text_checked says when it had to replace invalid UTF-8", "[json]") {
+  std::string out;
+  CHECK(append_json_text_checked(out, nlohmann::json{{"quote", "Kraków"}, {"n", 1}}));
+  CHECK_FALSE(append_json_text_checked(out, nlohmann::json{{"quote", "ok"}, {"memo", "\xC3("}}));
+  CHECK_FALSE(append_json_text_checked(out, nlohmann::json{{"\xFF", 1}}));  // a key
+  CHECK(out == R"({"n":1,"quote":"Kraków"}{"memo":")" "\xEF\xBF\xBD(" R"(","quote":"ok"}{")" "\xEF\xBF\xBD" R"(":1})");
+}
+
 TEST_CASE("append_json_string appends a quoted string to what is there", "[json]") {
   std::string out = "[";
   append_json_string(out, "a\"b");

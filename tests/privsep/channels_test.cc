@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <functional>
 #include <thread>
 
@@ -283,6 +284,38 @@ std::function<int(UniqueFd)> auditing_child(std::string first) {
 }
 
 }  // namespace
+
+namespace {
+
+// A broker stand-in that sends a malformed data request and then a well-formed audit
+// record at once, and waits to be killed.
+int malformed_then_record(UniqueFd fd) {
+  ipc::Channel channel(std::move(fd), privsep::supervisor_to_broker(), "supervisor");
+  if (!privsep::send_ready(channel, "fake")) return 1;
+  if (!channel.send(wire(MessageType::kDataRequest), 3, "[1")) return 1;
+  if (!channel.send(wire(MessageType::kAuditRecord), 0, R"({"tool":"after"})")) return 1;
+  ::sleep(30);
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("audit records the broker sent before it was stopped are still written", "[privsep][ipc]") {
+  auto child = privsep::ChildProcess::spawn("broker", privsep::broker_to_supervisor(), malformed_then_record);
+  REQUIRE(child);
+  auto broker = privsep::BrokerClient::adopt(std::move(child).value());
+  REQUIRE(broker);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // both messages are queued
+  std::vector<std::string> seen;
+  Status served = (*broker)->serve([](const Json&) -> Result<std::string> { return std::string("{}"); },
+                                   [&](const Json& record) -> Status {
+                                     seen.push_back(record.value("tool", ""));
+                                     return Status::success();
+                                   });
+  REQUIRE_FALSE(served);
+  CHECK_THAT(served.error().message, Catch::Contains("malformed data request"));
+  CHECK(seen == std::vector<std::string>{"after"});  // read after the broker was stopped
+}
 
 TEST_CASE("audit records from the broker are taken in order and never answered; a bad one ends the broker",
           "[privsep][ipc]") {
