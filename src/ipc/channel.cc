@@ -179,26 +179,38 @@ Result<Message> Channel::receive(int timeout_ms) {
   // where MSG_TRUNC would not say so.
   std::array<std::uint8_t, kMaxFrameSize + 1> buffer;
 
+  // A busy peer has its next datagram queued already: read first, and wait in poll() only
+  // when nothing is there.
+  bool wait = false;
   for (;;) {
-    pollfd pfd{fd_.get(), POLLIN, 0};
-    const int ready = ::poll(&pfd, 1, poll_timeout(deadline));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready < 0) {
-      broken_ = true;
-      return make_error("poll on the channel to the " + peer_ + ": " + errno_text(errno));
-    }
-    if (ready == 0) {
-      return make_error("timed out after " + std::to_string(timeout_ms) +
-                        " ms waiting for a message from the " + peer_);
-    }
-    if ((pfd.revents & POLLNVAL) != 0) {
-      broken_ = true;
-      return make_error("the channel to the " + peer_ + " has no open socket");
+    if (wait) {
+      pollfd pfd{fd_.get(), POLLIN, 0};
+      const int ready = ::poll(&pfd, 1, poll_timeout(deadline));
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready < 0) {
+        broken_ = true;
+        return make_error("poll on the channel to the " + peer_ + ": " + errno_text(errno));
+      }
+      if (ready == 0) {
+        return make_error("timed out after " + std::to_string(timeout_ms) +
+                          " ms waiting for a message from the " + peer_);
+      }
+      if ((pfd.revents & POLLNVAL) != 0) {
+        broken_ = true;
+        return make_error("the channel to the " + peer_ + " has no open socket");
+      }
     }
 
     auto outcome = receive_datagram(fd_.get(), buffer);
     if (const int* error = std::get_if<int>(&outcome)) {
-      if (*error == EAGAIN || *error == EWOULDBLOCK) continue;  // spurious wake-up
+      if (*error == EAGAIN || *error == EWOULDBLOCK) {  // nothing yet, or a spurious wake-up
+        wait = true;
+        continue;
+      }
+      if (*error == EBADF) {
+        broken_ = true;
+        return make_error("the channel to the " + peer_ + " has no open socket");
+      }
       if (*error == ECONNRESET) {
         closed_ = true;
         return make_error("the " + peer_ + " closed the channel");

@@ -7,10 +7,10 @@
 #include <cstdlib>
 
 #include <csignal>
-#include <mutex>
 
 #include "common/hash.h"
 #include "common/json_text.h"
+#include "ipc/exchange.h"
 #include "mcp/stdio.h"
 #include "server/catalog.h"
 
@@ -90,19 +90,14 @@ class ChannelDataSource : public server::DataSource {
 
   // A reply with "error" is the supervisor refusing (an unknown id): the tool reports it.
   // A broken channel ends the broker: it cannot serve without its data.
-  // Requests come from several worker threads; one is on the channel at a time. A request
-  // the supervisor would refuse as malformed (too large, nested too deep) is refused here,
-  // so a client's arguments cannot end the broker.
+  // A request the supervisor would refuse as malformed (too large, nested too deep) is
+  // refused here, so a client's arguments cannot end the broker.
   Result<Json> ask(const Json& request) {
     const std::string text = json_text(request);
     if (text.size() > kMaxDataRequest) return make_error("the request is too large");
     if (depth(request) > kDataRequestDepth) return make_error("the request is nested too deeply");
-    std::lock_guard lock(mutex_);
-    const std::uint32_t id = next_id_++;
-    if (!channel_.send(wire(MessageType::kDataRequest), id, text)) std::_Exit(kChildProtocolError);
-    auto message = channel_.receive(kDataTimeoutMs);
-    if (!message || message->type != wire(MessageType::kDataReply) || message->request_id != id)
-      std::_Exit(kChildProtocolError);
+    auto message = exchange_.ask(wire(MessageType::kDataRequest), text);
+    if (!message) std::_Exit(kChildProtocolError);
     // Replies are the supervisor's json_text: the fast reader takes them, nlohmann what it declines.
     auto read = read_json_text(message->payload, 64);
     Json reply = read ? std::move(*read) : Json::parse(message->payload, nullptr, false);
@@ -119,8 +114,9 @@ class ChannelDataSource : public server::DataSource {
   }
 
   ipc::Channel& channel_;
-  std::mutex mutex_;
-  std::uint32_t next_id_ = 1;
+  // Worker threads ask at once: their requests are all on the channel together, and the
+  // supervisor answers them one after another.
+  ipc::Exchange exchange_{channel_, wire(MessageType::kDataReply), kDataTimeoutMs};
 };
 
 // cqda's MCP offering, answered from the supervisor's channel.

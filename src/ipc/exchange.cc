@@ -1,0 +1,71 @@
+#include "ipc/exchange.h"
+
+#include <string>
+#include <utility>
+
+namespace cqda::ipc {
+
+void Exchange::fail(std::string why) {
+  if (!failed_) failed_ = std::move(why);
+  for (auto& [id, waiter] : waiting_) waiter->wake.notify_one();
+}
+
+Result<Message> Exchange::ask(std::uint16_t type, std::string_view payload) {
+  Waiter me;
+  std::unique_lock lock(mutex_);
+  if (failed_) return make_error(*failed_);
+  const std::uint32_t id = next_id_++;
+  sending_.emplace(id, std::nullopt);
+  // Not sent under the lock: the reader must go on handing over replies meanwhile.
+  lock.unlock();
+  auto sent = channel_.send(type, id, payload);
+  lock.lock();
+  auto early = sending_.extract(id);
+  if (!sent) {
+    // The peer may be in the middle of a message now; nothing can be trusted after it.
+    fail(sent.error().message);
+    return sent.error();
+  }
+  if (early.mapped()) {
+    me.reply = std::move(early.mapped());
+  } else {
+    waiting_.emplace(id, &me);
+  }
+  while (!me.reply && !failed_) {
+    if (reading_) {
+      me.wake.wait(lock);
+      continue;
+    }
+    reading_ = true;
+    lock.unlock();
+    auto message = channel_.receive(timeout_ms_);
+    lock.lock();
+    reading_ = false;
+    if (!message) {
+      fail(message.error().message);
+      break;
+    }
+    if (message->type == reply_type_) {
+      if (auto addressee = waiting_.find(message->request_id); addressee != waiting_.end()) {
+        addressee->second->reply = std::move(*message);
+        if (addressee->second != &me) addressee->second->wake.notify_one();
+        waiting_.erase(addressee);
+        continue;
+      }
+      if (auto sender = sending_.find(message->request_id); sender != sending_.end() && !sender->second) {
+        sender->second = std::move(*message);
+        continue;
+      }
+    }
+    fail("the " + channel_.peer() + " sent a message that answers no waiting request (type " +
+         std::to_string(message->type) + ", id " + std::to_string(message->request_id) + ")");
+  }
+  waiting_.erase(id);
+  if (!me.reply) return make_error(*failed_);
+  // Others still wait and nobody reads for them: one of them takes over. Each is asleep
+  // here or about to look at reading_ under the lock.
+  if (!reading_ && !waiting_.empty()) waiting_.begin()->second->wake.notify_one();
+  return std::move(*me.reply);
+}
+
+}  // namespace cqda::ipc
