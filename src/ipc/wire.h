@@ -22,6 +22,7 @@ class WireWriter {
   // u32 length + bytes. A string over UINT32_MAX bytes is a programming error (every message
   // type is capped far below) and aborts rather than writing a corrupt length.
   WireWriter& str(std::string_view v);
+  void reserve(std::size_t bytes) { out_.reserve(bytes); }
   std::string take() { return std::move(out_); }
   const std::string& data() const { return out_; }
 

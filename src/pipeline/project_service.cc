@@ -14,6 +14,7 @@
 #include "export/exporter.h"
 #include "pipeline/codebook_text.h"
 #include "pipeline/config.h"
+#include "privsep/protocol.h"
 #include "runlog/record.h"
 #include "runlog/verifier.h"
 
@@ -74,9 +75,12 @@ std::uint64_t number(const Json& request, const char* key, std::uint64_t fallbac
   return std::min(it->get<std::uint64_t>(), max);
 }
 
-Json summary(const Document& d) {
-  return {{"id", d.id}, {"path", d.relative_path}, {"format", std::string(format_name(d.format))},
-          {"segments", d.segments.size()}, {"characters", utf8::length(d.text)}};
+server::DocumentSummary summary_of(const Document& d) {
+  return {d.id, d.relative_path, std::string(format_name(d.format)), d.segments.size(), utf8::length(d.text)};
+}
+
+Json summary(const server::DocumentSummary& d) {
+  return {{"id", d.id}, {"path", d.path}, {"format", d.format}, {"segments", d.segments}, {"characters", d.characters}};
 }
 
 std::size_t next_code_point(const std::string& text, std::size_t at) {
@@ -112,7 +116,11 @@ fs::path project_file(const fs::path& output) { return output / "project" / "cqd
 ProjectService::ProjectService(std::vector<Document> documents, std::unique_ptr<project::Store> store,
                                ProjectServiceOptions options, RecordFn record)
     : documents_(std::move(documents)), store_(std::move(store)), options_(std::move(options)), record_(std::move(record)) {
-  for (std::size_t i = 0; i < documents_.size(); ++i) by_id_.emplace(documents_[i].id, i);
+  summaries_.reserve(documents_.size());
+  for (std::size_t i = 0; i < documents_.size(); ++i) {
+    by_id_.emplace(documents_[i].id, i);
+    summaries_.push_back(summary_of(documents_[i]));
+  }
 }
 
 ProjectService::~ProjectService() = default;
@@ -143,7 +151,7 @@ Result<Json> ProjectService::answer(const Json& request) {
   const std::string& op = op_it->get_ref<const std::string&>();
   if (op == "list_documents") {
     Json list = Json::array();
-    for (const auto& d : documents_) list.push_back(summary(d));
+    for (const auto& d : summaries_) list.push_back(summary(d));
     return Json{{"documents", std::move(list)}};
   }
   if (op == "codebook") {
@@ -151,11 +159,7 @@ Result<Json> ProjectService::answer(const Json& request) {
     if (!book) return book.error();
     return Json{{"codebook", (*book)->document}};
   }
-  if (op == "read_document") {
-    auto page = read_document(request);
-    if (!page) return page.error();
-    return Json::parse(*page);
-  }
+  if (op == "read_document") return read_document(request);
   if (op == "search") return search(request);
   if (op == "latest_report") return latest_report();
   if (op == "code_segment") return code_segment(request);
@@ -253,43 +257,54 @@ Result<Json> ProjectService::answer(const Json& request) {
 
 Result<std::string> ProjectService::answer_text(const Json& request) {
   if (auto op = request.find("op"); op != request.end() && op->is_string() && *op == "read_document")
-    return read_document(request);
+    return read_page(request);
   auto answer_json = answer(request);
   if (!answer_json) return answer_json.error();
   return json_text(*answer_json);
 }
 
-// {"document": summary, "segments": [{"id","text","start","length"[,"speaker"]}...]}, written
-// without building the JSON tree first.
-Result<std::string> ProjectService::read_document(const Json& request) const {
+Result<ProjectService::PageRange> ProjectService::page_range(const Json& request) const {
   std::string error;
   const Document* d = document(request, error);
   if (!d) return make_error(error);
-  const auto offset = std::min<std::uint64_t>(number(request, "offset", 0, UINT32_MAX), d->segments.size());
+  PageRange range;
+  range.document = d;
+  range.summary = &summaries_[static_cast<std::size_t>(d - documents_.data())];
+  range.offset = std::min<std::uint64_t>(number(request, "offset", 0, UINT32_MAX), d->segments.size());
   const auto limit = std::clamp<std::uint64_t>(number(request, "limit", 50, kMaxPage), 1, kMaxPage);
-  const auto end = std::min<std::uint64_t>(offset + limit, d->segments.size());
-  std::string out;
-  std::size_t text_bytes = 0;
-  for (std::uint64_t i = offset; i < end; ++i) text_bytes += d->segments[i].text.size() + d->segments[i].id.size();
-  out.reserve(text_bytes + 96 * (end - offset) + 256);
-  out += "{\"document\":";
-  append_json_text(out, summary(*d));
-  out += ",\"segments\":[";
-  for (std::uint64_t i = offset; i < end; ++i) {
-    const Segment& s = d->segments[i];
-    out += i == offset ? "{\"id\":" : ",{\"id\":";
-    append_json_string(out, s.id);
-    out += ",\"text\":";
-    append_json_string(out, s.text);
-    out += ",\"start\":" + std::to_string(s.start) + ",\"length\":" + std::to_string(s.length);
-    if (!s.speaker.empty()) {
-      out += ",\"speaker\":";
-      append_json_string(out, s.speaker);
-    }
-    out += '}';
+  range.end = std::min<std::uint64_t>(range.offset + limit, d->segments.size());
+  return range;
+}
+
+// {"document": summary, "segments": [{"id","text","start","length"[,"speaker"]}...]}
+Result<Json> ProjectService::read_document(const Json& request) const {
+  auto range = page_range(request);
+  if (!range) return range.error();
+  Json segments = Json::array();
+  for (std::uint64_t i = range->offset; i < range->end; ++i) {
+    const Segment& s = range->document->segments[i];
+    Json entry = {{"id", s.id}, {"text", s.text}, {"start", s.start}, {"length", s.length}};
+    if (!s.speaker.empty()) entry["speaker"] = s.speaker;
+    segments.push_back(std::move(entry));
   }
-  out += "]}";
-  return out;
+  return Json{{"document", summary(*range->summary)}, {"segments", std::move(segments)}};
+}
+
+// The same page in the wire encoding the broker reads (privsep::PageWriter), written
+// straight from the document.
+Result<std::string> ProjectService::read_page(const Json& request) const {
+  auto range = page_range(request);
+  if (!range) return range.error();
+  const auto& segments = range->document->segments;
+  std::size_t bytes = 0;
+  for (std::uint64_t i = range->offset; i < range->end; ++i)
+    bytes += segments[i].id.size() + segments[i].speaker.size() + segments[i].text.size() + 28;
+  privsep::PageWriter page(*range->summary, static_cast<std::uint32_t>(range->end - range->offset), bytes + 256);
+  for (std::uint64_t i = range->offset; i < range->end; ++i) {
+    const Segment& s = segments[i];
+    page.segment(s.id, s.speaker, s.text, s.start, s.length);
+  }
+  return page.take();
 }
 
 // Keyword-in-context search; the pattern is the client's, so it is RE2 with a memory bound.

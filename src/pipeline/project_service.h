@@ -22,6 +22,7 @@
 #include "policy/policy.h"
 #include "project/store.h"
 #include "runlog/keys.h"
+#include "server/data_source.h"
 
 namespace cqda::pipeline {
 
@@ -54,13 +55,22 @@ class ProjectService {
 
   // One request: {"op": ..., arguments...}. An error is reported to the tool as its failure.
   Result<Json> answer(const Json& request);
-  // The same answer as JSON text (json_text), as it goes to the broker. Pages of documents,
-  // what the MCP clients ask for most, are written straight from the documents.
+  // The answer as it goes to the broker: JSON text (json_text), but a page of a document,
+  // what the MCP clients ask for most, in the wire encoding (privsep::decode_page), written
+  // straight from the document.
   Result<std::string> answer_text(const Json& request);
 
  private:
+  struct PageRange {
+    const Document* document = nullptr;
+    const server::DocumentSummary* summary = nullptr;
+    std::uint64_t offset = 0;
+    std::uint64_t end = 0;
+  };
   const Document* document(const Json& request, std::string& error) const;
-  Result<std::string> read_document(const Json& request) const;
+  Result<PageRange> page_range(const Json& request) const;
+  Result<Json> read_document(const Json& request) const;
+  Result<std::string> read_page(const Json& request) const;
   Result<Json> search(const Json& request) const;
   Result<Json> latest_report() const;
   Result<Json> code_segment(const Json& request);
@@ -79,6 +89,7 @@ class ProjectService {
   bool record_change();
 
   std::vector<Document> documents_;
+  std::vector<server::DocumentSummary> summaries_;  // of documents_, in their order
   std::map<std::string, std::size_t, std::less<>> by_id_;
   std::unique_ptr<project::Store> store_;
   ProjectServiceOptions options_;

@@ -36,23 +36,18 @@ class ChannelDataSource : public server::DataSource {
     return out;
   }
 
+  // The page comes in the wire encoding (decode_page); a refusal as JSON.
   Result<Page> read_document(const std::string& id, std::uint64_t offset, std::uint64_t limit) override {
-    auto reply = ask({{"op", "read_document"}, {"id", id}, {"offset", offset}, {"limit", limit}});
-    if (!reply) return reply.error();
-    Page page;
-    page.document = summary(reply->at("document"));
-    Json& segments = reply->at("segments");
-    page.segments.reserve(segments.size());
-    for (auto& s : segments) {
-      Segment segment;
-      segment.id = std::move(s.at("id").get_ref<std::string&>());
-      if (auto speaker = s.find("speaker"); speaker != s.end()) segment.speaker = std::move(speaker->get_ref<std::string&>());
-      segment.text = std::move(s.at("text").get_ref<std::string&>());
-      segment.start = s.at("start").get<std::size_t>();
-      segment.length = s.at("length").get<std::size_t>();
-      page.segments.push_back(std::move(segment));
+    auto message = send({{"op", "read_document"}, {"id", id}, {"offset", offset}, {"limit", limit}});
+    if (!message) return message.error();
+    if (!message->payload.empty() && message->payload[0] == kPageReplyMark) {
+      auto page = decode_page(message->payload);
+      if (!page) std::_Exit(kChildProtocolError);
+      return page;
     }
-    return page;
+    auto reply = read_reply(message->payload);
+    if (reply.contains("error")) return make_error(reply["error"].get<std::string>());
+    std::_Exit(kChildProtocolError);  // neither a page nor a refusal
   }
 
   Result<Json> search(const Json& request) override {
@@ -89,20 +84,31 @@ class ChannelDataSource : public server::DataSource {
   }
 
   // A reply with "error" is the supervisor refusing (an unknown id): the tool reports it.
-  // A broken channel ends the broker: it cannot serve without its data.
-  // A request the supervisor would refuse as malformed (too large, nested too deep) is
-  // refused here, so a client's arguments cannot end the broker.
   Result<Json> ask(const Json& request) {
+    auto message = send(request);
+    if (!message) return message.error();
+    Json reply = read_reply(message->payload);
+    if (reply.contains("error")) return make_error(reply["error"].get<std::string>());
+    return reply;
+  }
+
+  // A broken channel ends the broker: it cannot serve without its data. A request the
+  // supervisor would refuse as malformed (too large, nested too deep) is refused here, so a
+  // client's arguments cannot end the broker.
+  Result<ipc::Message> send(const Json& request) {
     const std::string text = json_text(request);
     if (text.size() > kMaxDataRequest) return make_error("the request is too large");
     if (depth(request) > kDataRequestDepth) return make_error("the request is nested too deeply");
     auto message = exchange_.ask(wire(MessageType::kDataRequest), text);
     if (!message) std::_Exit(kChildProtocolError);
-    // Replies are the supervisor's json_text: the fast reader takes them, nlohmann what it declines.
-    auto read = read_json_text(message->payload, 64);
-    Json reply = read ? std::move(*read) : Json::parse(message->payload, nullptr, false);
+    return message;
+  }
+
+  // Replies are the supervisor's json_text: the fast reader takes them, nlohmann what it declines.
+  static Json read_reply(const std::string& payload) {
+    auto read = read_json_text(payload, 64);
+    Json reply = read ? std::move(*read) : Json::parse(payload, nullptr, false);
     if (reply.is_discarded() || !reply.is_object()) std::_Exit(kChildProtocolError);
-    if (reply.contains("error")) return make_error(reply["error"].get<std::string>());
     return reply;
   }
 

@@ -252,4 +252,46 @@ Result<LlmResponse> decode_llm_response(std::string_view payload) {
   return r;
 }
 
+PageWriter::PageWriter(const server::DocumentSummary& d, std::uint32_t segments, std::size_t reserve) {
+  out_.reserve(reserve);
+  out_.u8(static_cast<std::uint8_t>(kPageReplyMark)).str(d.id).str(d.path).str(d.format).u64(d.segments).u64(d.characters);
+  out_.u32(segments);
+}
+
+PageWriter& PageWriter::segment(std::string_view id, std::string_view speaker, std::string_view text,
+                                std::uint64_t start, std::uint64_t length) {
+  out_.str(id).str(speaker).str(text).u64(start).u64(length);
+  return *this;
+}
+
+std::string PageWriter::take() { return out_.take(); }
+
+std::string encode_page(const server::DataSource::Page& page) {
+  PageWriter out(page.document, static_cast<std::uint32_t>(page.segments.size()));
+  for (const Segment& s : page.segments) out.segment(s.id, s.speaker, s.text, s.start, s.length);
+  return out.take();
+}
+
+Result<server::DataSource::Page> decode_page(std::string_view payload) {
+  WireReader in(payload);
+  server::DataSource::Page page;
+  server::DocumentSummary& d = page.document;
+  std::uint8_t mark = 0;
+  std::uint32_t n = 0;
+  if (!in.u8(mark) || mark != static_cast<std::uint8_t>(kPageReplyMark)) return make_error("page reply: no page mark");
+  in.str(d.id) && in.str(d.path) && in.str(d.format) && in.u64(d.segments) && in.u64(d.characters);
+  // Each segment: three length prefixes and two offsets at least.
+  if (in.count(n, 28)) {
+    page.segments.resize(n);
+    for (Segment& s : page.segments) {
+      std::uint64_t start = 0, length = 0;
+      in.str(s.id) && in.str(s.speaker) && in.str(s.text) && in.u64(start) && in.u64(length);
+      s.start = static_cast<std::size_t>(start);
+      s.length = static_cast<std::size_t>(length);
+    }
+  }
+  if (auto st = in.finish("page reply"); !st) return st.error();
+  return page;
+}
+
 }  // namespace cqda::privsep

@@ -14,12 +14,15 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/document.h"
 #include "common/result.h"
 #include "ipc/frame.h"
+#include "ipc/wire.h"
 #include "policy/policy.h"
+#include "server/data_source.h"
 
 namespace cqda::privsep {
 
@@ -145,6 +148,28 @@ struct LlmResponse {
 };
 std::string encode_llm_response(const LlmResponse& response);
 Result<LlmResponse> decode_llm_response(std::string_view payload);
+
+// ---- broker ------------------------------------------------------------------------------
+
+// The data reply to read_document is a page in the wire encoding rather than JSON: the broker
+// takes it without building a JSON tree. Such a reply starts with the byte kPageReplyMark (a
+// JSON reply starts with '{'), then the document summary (id, path, format, segments,
+// characters) and the page's segments (id, speaker, text, start, length), "" for no speaker.
+inline constexpr char kPageReplyMark = '\x01';
+class PageWriter {
+ public:
+  PageWriter(const server::DocumentSummary& document, std::uint32_t segments, std::size_t reserve = 0);
+  PageWriter& segment(std::string_view id, std::string_view speaker, std::string_view text, std::uint64_t start,
+                      std::uint64_t length);
+  std::string take();
+
+ private:
+  ipc::WireWriter out_;
+};
+std::string encode_page(const server::DataSource::Page& page);
+// Refuses a short or inconsistent page, bytes left over, and a count of segments other than
+// the one announced.
+Result<server::DataSource::Page> decode_page(std::string_view payload);
 
 // Caps shared by the tables and the senders.
 inline constexpr std::uint32_t kMaxDocumentMessage = 512u << 20;  // never more, whatever the policy allows

@@ -223,13 +223,57 @@ TEST_CASE("the protocol seed corpus decodes as its names say", "[privsep][fuzz]"
       case 3: CHECK(privsep::decode_llm_request(payload)); break;
       case 4: CHECK(privsep::decode_read_document(payload)); break;
       case 5: CHECK(privsep::decode_read_path(payload)); break;
+      case 6: CHECK(privsep::decode_page(payload)); break;
       default: FAIL("unknown selector");
     }
     // One byte short is never a valid message of the same kind.
     if (bytes[0] == 0) CHECK_FALSE(privsep::decode_document_reply(payload.substr(0, payload.size() - 1)));
     ++seeds;
   }
-  CHECK(seeds >= 8);
+  CHECK(seeds >= 10);
+}
+
+TEST_CASE("a page of a document crosses to the broker whole, and a damaged one is refused", "[privsep][ipc]") {
+  server::DataSource::Page page;
+  page.document = {"interviews-p01-txt", "interviews/p01.txt", "txt", 40, 12345};
+  for (int i = 0; i < 3; ++i) {
+    Segment s;
+    s.id = "interviews-p01-txt.s000" + std::to_string(i);
+    s.speaker = i == 1 ? "" : "Person-8M4V";
+    s.text = i == 2 ? std::string("") : "Ich kam 2019 nach Place-GS03 \xe2\x80\x94 \"quoted\"\n" + std::to_string(i);
+    s.start = 100u * i + 7;
+    s.length = s.text.size();
+    page.segments.push_back(s);
+  }
+  const std::string bytes = privsep::encode_page(page);
+  REQUIRE(bytes[0] == privsep::kPageReplyMark);
+  auto back = privsep::decode_page(bytes);
+  REQUIRE(back);
+  CHECK(back->document.id == page.document.id);
+  CHECK(back->document.path == page.document.path);
+  CHECK(back->document.format == "txt");
+  CHECK(back->document.segments == 40);
+  CHECK(back->document.characters == 12345);
+  REQUIRE(back->segments.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(back->segments[i].id == page.segments[i].id);
+    CHECK(back->segments[i].speaker == page.segments[i].speaker);
+    CHECK(back->segments[i].text == page.segments[i].text);
+    CHECK(back->segments[i].start == page.segments[i].start);
+    CHECK(back->segments[i].length == page.segments[i].length);
+  }
+  // Every cut is refused, as are a byte too many, another mark, JSON, and a count of
+  // segments larger than the bytes could hold.
+  for (std::size_t n = 0; n < bytes.size(); ++n) CHECK_FALSE(privsep::decode_page(bytes.substr(0, n)));
+  CHECK_FALSE(privsep::decode_page(bytes + "x"));
+  std::string marked = bytes;
+  marked[0] = '{';
+  CHECK_FALSE(privsep::decode_page(marked));
+  CHECK_FALSE(privsep::decode_page(R"({"error":"no document with id x"})"));
+  page.segments.clear();
+  std::string counted = privsep::encode_page(page);
+  counted[counted.size() - 4] = '\xff';  // the segment count, little-endian, is last
+  CHECK_FALSE(privsep::decode_page(counted));
 }
 
 TEST_CASE("an llm caller that asks for a connection it has no request for is stopped", "[privsep][ipc]") {
