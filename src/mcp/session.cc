@@ -155,7 +155,7 @@ void Session::finish(const Json& id) {
   in_flight_.erase(id.dump());
 }
 
-Json Session::dispatch(const Work::Pending& request, const Sender& sender) {
+std::string Session::dispatch(const Work::Pending& request, const Sender& sender) {
   const Incoming& message = request.message;
   Reply reply;
   try {
@@ -177,8 +177,19 @@ Json Session::dispatch(const Work::Pending& request, const Sender& sender) {
   } catch (...) {  // a handler's bug must not take the session down or leak its text
     reply = RpcError{ErrorCode::kInternalError, "internal error", nullptr};
   }
-  if (auto* error = std::get_if<RpcError>(&reply)) return make_error(message.id, *error);
-  return make_result(message.id, std::move(std::get<Json>(reply)));
+  if (auto* error = std::get_if<RpcError>(&reply)) return json_text(make_error(message.id, *error));
+  if (auto* text = std::get_if<ResultText>(&reply)) {
+    // What json_text(make_result(...)) writes, around the text as it is.
+    std::string out;
+    out.reserve(text->json.size() + 64);
+    out += R"({"jsonrpc":"2.0","id":)";
+    append_json_text(out, message.id);
+    out += R"(,"result":)";
+    out += text->json;
+    out += '}';
+    return out;
+  }
+  return json_text(make_result(message.id, std::move(std::get<Json>(reply))));
 }
 
 Session::Work Session::accept(std::string_view bytes, Sender sender) {
@@ -221,9 +232,11 @@ Session::Work Session::accept(std::string_view bytes, Sender sender) {
 }
 
 std::optional<std::string> Session::Work::run() {
-  Json responses = std::move(responses_);
+  std::vector<std::string> responses;
+  for (const Json& refusal : responses_) responses.push_back(json_text(refusal));
+  responses_ = Json::array();
   for (auto& request : requests_) {
-    Json response = session_->dispatch(request, sender_);
+    std::string response = session_->dispatch(request, sender_);
     session_->finish(request.message.id);
     // A cancelled request gets no response (the client has stopped waiting for it).
     if (request.cancelled->load()) continue;
@@ -231,8 +244,14 @@ std::optional<std::string> Session::Work::run() {
   }
   requests_.clear();
   if (responses.empty()) return std::nullopt;
-  const Json& out = batch_ ? responses : responses.front();
-  return json_text(out);
+  if (!batch_) return std::move(responses.front());
+  std::string out = "[";
+  for (std::size_t i = 0; i < responses.size(); ++i) {
+    if (i > 0) out += ',';
+    out += responses[i];
+  }
+  out += ']';
+  return out;
 }
 
 std::optional<std::string> Session::handle(std::string_view payload, Sender sender) {

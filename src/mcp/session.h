@@ -42,7 +42,12 @@ struct ServerInfo {
   std::string title;         // a display name; "" for none
 };
 
-using Reply = std::variant<Json, RpcError>;  // a result, or an error response
+// A result already written as JSON text (json_text): put into the response as it is, so a
+// large result is written once.
+struct ResultText {
+  std::string json;
+};
+using Reply = std::variant<Json, RpcError, ResultText>;  // a result, or an error response
 // Sends one message (a notification) to the client on the transport's channel for the
 // request being handled: stdout for stdio, the POST's event stream for HTTP.
 using Sender = std::function<void(const Json& message)>;
@@ -122,7 +127,7 @@ class Session {
   void cancel_all();
 
  private:
-  Json dispatch(const Work::Pending& request, const Sender& sender);
+  std::string dispatch(const Work::Pending& request, const Sender& sender);  // the response as JSON text
   Reply initialize(const Json& params);
   void cancel(const Json& params);
   void finish(const Json& id);

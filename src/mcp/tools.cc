@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "common/json_text.h"
+
 namespace cqda::mcp {
 namespace {
 
@@ -48,7 +50,7 @@ std::vector<const Tool*> ToolRegistry::all() const {
 
 void ToolRegistry::serve(Session& session) const {
   session.on_request("tools/list", [this](const Json& params) { return list(params); });
-  session.on_request("tools/call", [this](const Json& params, RequestContext& context) { return call(params, context); });
+  session.on_request("tools/call", [this](const Json& params, RequestContext& context) { return run(params, context, true); });
 }
 
 Reply ToolRegistry::list(const Json& params) const {
@@ -78,7 +80,9 @@ Reply ToolRegistry::call(const Json& params) const {
   return call(params, context);
 }
 
-Reply ToolRegistry::call(const Json& params, RequestContext& context) const {
+Reply ToolRegistry::call(const Json& params, RequestContext& context) const { return run(params, context, false); }
+
+Reply ToolRegistry::run(const Json& params, RequestContext& context, bool as_text) const {
   auto name = params.find("name");
   if (name == params.end() || !name->is_string()) return invalid_params("params.name must be a string");
   auto it = by_name_.find(name->get_ref<const std::string&>());
@@ -104,8 +108,11 @@ Reply ToolRegistry::call(const Json& params, RequestContext& context) const {
       return RpcError{ErrorCode::kInternalError, "the tool " + entry.tool.name + " produced an invalid result", nullptr};
     result["structuredContent"] = std::move(outcome.structured);
   }
-  if (observer_ && !observer_(entry.tool, arguments, result))
+  if (!observer_ && !as_text) return result;
+  std::string text = json_text(result);
+  if (observer_ && !observer_(entry.tool, arguments, result, text))
     return RpcError{ErrorCode::kInternalError, "the call could not be recorded in the audit log", nullptr};
+  if (as_text) return ResultText{std::move(text)};
   return result;
 }
 

@@ -65,9 +65,11 @@ class ToolRegistry {
   std::vector<const Tool*> all() const;  // in registration order
 
   // Called after every tools/call that ran a handler, with the arguments and the result
-  // about to be sent (for the audit log). A false return withholds the result: the client
-  // gets -32603 instead, so nothing leaves unrecorded. Set before serving.
-  using Observer = std::function<bool(const Tool& tool, const Json& arguments, const Json& result)>;
+  // about to be sent, as a value and as the JSON text that is sent (for the audit log). A
+  // false return withholds the result: the client gets -32603 instead, so nothing leaves
+  // unrecorded. Set before serving.
+  using Observer =
+      std::function<bool(const Tool& tool, const Json& arguments, const Json& result, std::string_view result_text)>;
   void observe(Observer observer) { observer_ = std::move(observer); }
 
   // Registers tools/list and tools/call on `session`; the registry must outlive it.
@@ -79,6 +81,8 @@ class ToolRegistry {
 
  private:
   struct Entry;
+  // The call; its result as ResultText when `as_text` (what the session sends), else Json.
+  Reply run(const Json& params, RequestContext& context, bool as_text) const;
 
   std::vector<std::unique_ptr<Entry>> tools_;
   std::map<std::string, std::size_t, std::less<>> by_name_;

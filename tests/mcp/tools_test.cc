@@ -3,6 +3,8 @@
 
 #include "mcp/tools.h"
 
+#include "common/json_text.h"
+
 using namespace cqda;
 using namespace cqda::mcp;
 
@@ -116,10 +118,32 @@ TEST_CASE("a session serves the registry's tools after initialize", "[mcp][tools
   CHECK(Json::parse(*session.handle(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_document","arguments":{"id":"a"}}})"))
             ["error"]["code"] == -32600);  // not initialized yet
   session.handle(R"({"jsonrpc":"2.0","id":2,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}})");
-  Json r = Json::parse(*session.handle(R"({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"read_document","arguments":{"id":"a"}}})"));
+  const std::string text =
+      *session.handle(R"({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"read_document","arguments":{"id":"a"}}})");
+  Json r = Json::parse(text);
   CHECK(r["id"] == 3);
   CHECK(r["result"]["structuredContent"]["id"] == "a");
   CHECK(calls == 1);
+  // The result goes in as the text the registry wrote (and the audit observer hashed): the
+  // response is exactly what writing it whole would give, alone and inside a batch of the
+  // 2025-03-26 revision.
+  CHECK(text == json_text(r));
+  CHECK(json_text(std::get<Json>(registry.call(Json{{"name", "read_document"}, {"arguments", {{"id", "a"}}}}))) ==
+        json_text(r["result"]));
+  Session old({"cqda", "test", ""}, Json{{"tools", {{"listChanged", false}}}});
+  registry.serve(old);
+  old.handle(R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"t","version":"1"}}})");
+  const std::string batch = *old.handle(
+      R"([{"jsonrpc":"2.0","id":"x","method":"tools/call","params":{"name":"read_document","arguments":{"id":"b"}}},)"
+      R"({"jsonrpc":"2.0","id":4,"method":"nope"},{"jsonrpc":"2.0","id":5,"method":"ping"}])");
+  Json answers = Json::parse(batch);
+  REQUIRE(answers.is_array());
+  REQUIRE(answers.size() == 3);
+  CHECK(batch == json_text(answers));
+  CHECK(answers[0]["id"] == "x");
+  CHECK(answers[0]["result"]["structuredContent"]["id"] == "b");
+  CHECK(answers[1]["error"]["code"] == -32601);
+  CHECK(answers[2]["result"] == Json::object());
 }
 
 TEST_CASE("a tool call that cannot be recorded is withheld", "[mcp][tools]") {
@@ -132,7 +156,8 @@ TEST_CASE("a tool call that cannot be recorded is withheld", "[mcp][tools]") {
   registry.add(t);
   std::vector<std::string> seen;
   bool accept = true;
-  registry.observe([&](const Tool& tool, const Json& args, const Json& result) {
+  registry.observe([&](const Tool& tool, const Json& args, const Json& result, std::string_view text) {
+    CHECK(Json::parse(text) == result);
     seen.push_back(tool.name + " " + args.dump() + " " + result["content"][0]["text"].get<std::string>());
     return accept;
   });
