@@ -99,7 +99,11 @@ Reply ToolRegistry::run(const Json& params, RequestContext& context, bool as_tex
                           std::move(data));
   }
   ToolOutcome outcome = entry.tool.handler(arguments, context);
-  Json content = Json::array({{{"type", "text"}, {"text", outcome.text}}});
+  Json text_block = Json::object();
+  text_block["type"] = "text";
+  text_block["text"] = std::move(outcome.text);
+  Json content = Json::array();
+  content.push_back(std::move(text_block));
   for (auto& block : outcome.content) content.push_back(std::move(block));
   Json result = {{"content", std::move(content)}, {"isError", outcome.is_error}};
   if (!outcome.is_error && entry.output) {

@@ -72,8 +72,13 @@ mcp::Tool read_document(DataSource& source) {
     if (!page) return mcp::ToolOutcome::failure(page.error().message);
     Json segments = Json::array();
     std::string text;
+    std::size_t bytes = 0;
+    for (const Segment& s : page->segments) bytes += s.id.size() + s.speaker.size() + s.text.size() + 6;
+    text.reserve(bytes);
     for (Segment& s : page->segments) {
-      text += "[" + s.id + "] " + (s.speaker.empty() ? "" : s.speaker + ": ") + s.text + "\n";
+      text.append("[").append(s.id).append("] ");
+      if (!s.speaker.empty()) text.append(s.speaker).append(": ");
+      text.append(s.text).append("\n");
       Json entry = {{"id", std::move(s.id)}, {"text", std::move(s.text)}, {"start", s.start}, {"length", s.length}};
       if (!s.speaker.empty()) entry["speaker"] = std::move(s.speaker);
       segments.push_back(std::move(entry));
