@@ -82,7 +82,7 @@ std::variant<Datagram, int> receive_datagram(int socket, std::span<std::uint8_t>
   msg.msg_controllen = sizeof control.bytes;
   ssize_t received;
   do {
-    // MSG_DONTWAIT: poll() said readable, but a receive must never hang on a surprise.
+    // MSG_DONTWAIT: the caller reads before it polls, and waits in poll() only on EAGAIN.
     received = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC | MSG_TRUNC | MSG_DONTWAIT);
   } while (received < 0 && errno == EINTR);
   if (received < 0) return errno;

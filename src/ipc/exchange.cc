@@ -4,6 +4,21 @@
 #include <utility>
 
 namespace cqda::ipc {
+namespace {
+
+// Runs a channel call, turning an exception (an allocation that failed) into its error: the
+// reader must always come back to hand over the role and fail the others, never unwind past
+// them with a dangling waiter registered.
+template <typename Call>
+auto guarded(Call call) -> decltype(call()) {
+  try {
+    return call();
+  } catch (const std::exception& e) {
+    return make_error(std::string("the channel call failed: ") + e.what());
+  }
+}
+
+}  // namespace
 
 void Exchange::fail(std::string why) {
   if (!failed_) failed_ = std::move(why);
@@ -15,10 +30,20 @@ Result<Message> Exchange::ask(std::uint16_t type, std::string_view payload) {
   std::unique_lock lock(mutex_);
   if (failed_) return make_error(*failed_);
   const std::uint32_t id = next_id_++;
+  // However ask() ends, `me` leaves the tables before it goes out of scope (with the lock
+  // held: this is destroyed before `lock`).
+  struct Unregister {
+    Exchange& exchange;
+    std::uint32_t id;
+    ~Unregister() {
+      exchange.waiting_.erase(id);
+      exchange.sending_.erase(id);
+    }
+  } unregister{*this, id};
   sending_.emplace(id, std::nullopt);
   // Not sent under the lock: the reader must go on handing over replies meanwhile.
   lock.unlock();
-  auto sent = channel_.send(type, id, payload);
+  Status sent = guarded([&] { return channel_.send(type, id, payload); });
   lock.lock();
   auto early = sending_.extract(id);
   if (!sent) {
@@ -38,7 +63,7 @@ Result<Message> Exchange::ask(std::uint16_t type, std::string_view payload) {
     }
     reading_ = true;
     lock.unlock();
-    auto message = channel_.receive(timeout_ms_);
+    Result<Message> message = guarded([&] { return channel_.receive(timeout_ms_); });
     lock.lock();
     reading_ = false;
     if (!message) {

@@ -281,9 +281,10 @@ Result<server::DataSource::Page> decode_page(std::string_view payload) {
   if (!in.u8(mark) || mark != static_cast<std::uint8_t>(kPageReplyMark)) return make_error("page reply: no page mark");
   in.str(d.id) && in.str(d.path) && in.str(d.format) && in.u64(d.segments) && in.u64(d.characters);
   // Each segment: three length prefixes and two offsets at least.
+  // Grown as segments arrive, so a count never allocates more than the bytes bring.
   if (in.count(n, 28)) {
-    page.segments.resize(n);
-    for (Segment& s : page.segments) {
+    for (std::uint32_t i = 0; i < n && in.ok(); ++i) {
+      Segment& s = page.segments.emplace_back();
       std::uint64_t start = 0, length = 0;
       in.str(s.id) && in.str(s.speaker) && in.str(s.text) && in.u64(start) && in.u64(length);
       s.start = static_cast<std::size_t>(start);

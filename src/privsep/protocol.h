@@ -43,7 +43,7 @@ enum class MessageType : std::uint16_t {
   kConnected = 23,     // supervisor -> llm-caller: the connected socket (fd attached)
   kConnectRefused = 24,  // supervisor -> llm-caller: why not
   kDataRequest = 30,     // broker -> supervisor: a JSON request for project data
-  kDataReply = 31,       // supervisor -> broker: its JSON answer
+  kDataReply = 31,       // supervisor -> broker: its JSON answer (a page: decode_page)
   kAuditRecord = 32,     // broker -> supervisor, unanswered: a tool call for the run log
 };
 
