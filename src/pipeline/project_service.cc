@@ -159,7 +159,6 @@ Result<Json> ProjectService::answer(const Json& request) {
     if (!book) return book.error();
     return Json{{"codebook", (*book)->document}};
   }
-  if (op == "read_document") return read_document(request);
   if (op == "search") return search(request);
   if (op == "latest_report") return latest_report();
   if (op == "code_segment") return code_segment(request);
@@ -263,45 +262,22 @@ Result<std::string> ProjectService::answer_text(const Json& request) {
   return json_text(*answer_json);
 }
 
-Result<ProjectService::PageRange> ProjectService::page_range(const Json& request) const {
+// A page of a document in the wire encoding the broker reads (privsep::PageWriter), written
+// straight from the document.
+Result<std::string> ProjectService::read_page(const Json& request) const {
   std::string error;
   const Document* d = document(request, error);
   if (!d) return make_error(error);
-  PageRange range;
-  range.document = d;
-  range.summary = &summaries_[static_cast<std::size_t>(d - documents_.data())];
-  range.offset = std::min<std::uint64_t>(number(request, "offset", 0, UINT32_MAX), d->segments.size());
+  const auto offset = std::min<std::uint64_t>(number(request, "offset", 0, UINT32_MAX), d->segments.size());
   const auto limit = std::clamp<std::uint64_t>(number(request, "limit", 50, kMaxPage), 1, kMaxPage);
-  range.end = std::min<std::uint64_t>(range.offset + limit, d->segments.size());
-  return range;
-}
-
-// {"document": summary, "segments": [{"id","text","start","length"[,"speaker"]}...]}
-Result<Json> ProjectService::read_document(const Json& request) const {
-  auto range = page_range(request);
-  if (!range) return range.error();
-  Json segments = Json::array();
-  for (std::uint64_t i = range->offset; i < range->end; ++i) {
-    const Segment& s = range->document->segments[i];
-    Json entry = {{"id", s.id}, {"text", s.text}, {"start", s.start}, {"length", s.length}};
-    if (!s.speaker.empty()) entry["speaker"] = s.speaker;
-    segments.push_back(std::move(entry));
-  }
-  return Json{{"document", summary(*range->summary)}, {"segments", std::move(segments)}};
-}
-
-// The same page in the wire encoding the broker reads (privsep::PageWriter), written
-// straight from the document.
-Result<std::string> ProjectService::read_page(const Json& request) const {
-  auto range = page_range(request);
-  if (!range) return range.error();
-  const auto& segments = range->document->segments;
+  const auto end = std::min<std::uint64_t>(offset + limit, d->segments.size());
   std::size_t bytes = 0;
-  for (std::uint64_t i = range->offset; i < range->end; ++i)
-    bytes += segments[i].id.size() + segments[i].speaker.size() + segments[i].text.size() + 28;
-  privsep::PageWriter page(*range->summary, static_cast<std::uint32_t>(range->end - range->offset), bytes + 256);
-  for (std::uint64_t i = range->offset; i < range->end; ++i) {
-    const Segment& s = segments[i];
+  for (std::uint64_t i = offset; i < end; ++i)
+    bytes += d->segments[i].id.size() + d->segments[i].speaker.size() + d->segments[i].text.size() + 28;
+  const server::DocumentSummary& summary = summaries_[static_cast<std::size_t>(d - documents_.data())];
+  privsep::PageWriter page(summary, static_cast<std::uint32_t>(end - offset), bytes + 256);
+  for (std::uint64_t i = offset; i < end; ++i) {
+    const Segment& s = d->segments[i];
     page.segment(s.id, s.speaker, s.text, s.start, s.length);
   }
   return page.take();

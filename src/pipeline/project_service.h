@@ -53,23 +53,15 @@ class ProjectService {
                  RecordFn record);
   ~ProjectService();
 
-  // One request: {"op": ..., arguments...}. An error is reported to the tool as its failure.
-  Result<Json> answer(const Json& request);
-  // The answer as it goes to the broker: JSON text (json_text), but a page of a document,
-  // what the MCP clients ask for most, in the wire encoding (privsep::decode_page), written
-  // straight from the document.
+  // One request, {"op": ..., arguments...}, answered as it goes to the broker: JSON text
+  // (json_text), but a page of a document (read_document), what the MCP clients ask for most,
+  // in the wire encoding (privsep::decode_page), written straight from the document. An error
+  // is reported to the tool as its failure.
   Result<std::string> answer_text(const Json& request);
 
  private:
-  struct PageRange {
-    const Document* document = nullptr;
-    const server::DocumentSummary* summary = nullptr;
-    std::uint64_t offset = 0;
-    std::uint64_t end = 0;
-  };
+  Result<Json> answer(const Json& request);  // every operation but read_document
   const Document* document(const Json& request, std::string& error) const;
-  Result<PageRange> page_range(const Json& request) const;
-  Result<Json> read_document(const Json& request) const;
   Result<std::string> read_page(const Json& request) const;
   Result<Json> search(const Json& request) const;
   Result<Json> latest_report() const;

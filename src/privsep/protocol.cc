@@ -280,8 +280,8 @@ Result<server::DataSource::Page> decode_page(std::string_view payload) {
   std::uint32_t n = 0;
   if (!in.u8(mark) || mark != static_cast<std::uint8_t>(kPageReplyMark)) return make_error("page reply: no page mark");
   in.str(d.id) && in.str(d.path) && in.str(d.format) && in.u64(d.segments) && in.u64(d.characters);
-  // Each segment: three length prefixes and two offsets at least.
-  // Grown as segments arrive, so a count never allocates more than the bytes bring.
+  // A segment takes 28 bytes at least (three length prefixes, two offsets), and the page grows
+  // as segments arrive, so a count never allocates ahead of the bytes.
   if (in.count(n, 28)) {
     for (std::uint32_t i = 0; i < n && in.ok(); ++i) {
       Segment& s = page.segments.emplace_back();
