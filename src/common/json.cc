@@ -147,36 +147,67 @@ bool has_pattern(const Json& schema) {
 
 // The keywords most of our schemas use, checked straight on an ordered Json: a result that
 // passes is valid, and anything else (a failure, to be explained) goes to valijson. A schema
-// with any other keyword has no quick form and always goes to valijson.
+// with any other keyword has no quick form and always goes to valijson. Patterns are compiled
+// here (RE2), so an instance the quick form passes needs no second pass.
 struct QuickSchema {
   enum class Type { kAny, kObject, kArray, kString, kInteger, kNumber, kBoolean, kNull };
   Type type = Type::kAny;
   std::vector<std::pair<std::string, std::unique_ptr<QuickSchema>>> properties;
   std::vector<std::string> required;
   std::unique_ptr<QuickSchema> items;
+  std::optional<std::size_t> min_items, max_items;
   bool additional_allowed = true;
   std::unique_ptr<QuickSchema> additional;  // when additionalProperties is a schema
   std::optional<double> minimum, maximum;
+  std::optional<std::size_t> min_length, max_length;  // in characters, as valijson counts them
+  std::unique_ptr<RE2> pattern;
+  std::optional<std::vector<std::string>> string_enum;  // an enum of strings only
 };
 
-std::unique_ptr<QuickSchema> compile_quick(const Json& schema) {
+// A local `$ref` ("#/definitions/x") inside `root`, or null.
+const Json* resolve_local(const Json& root, const Json& ref) {
+  if (!ref.is_string()) return nullptr;
+  const std::string& text = ref.get_ref<const std::string&>();
+  if (text.rfind('#', 0) != 0) return nullptr;
+  try {
+    Json::json_pointer pointer(text.substr(1));
+    return root.contains(pointer) ? &root.at(pointer) : nullptr;
+  } catch (const Json::exception&) {
+    return nullptr;
+  }
+}
+
+std::optional<std::size_t> length_bound(const Json& value) {
+  if (!value.is_number_unsigned() && !(value.is_number_integer() && value.get<std::int64_t>() >= 0)) return std::nullopt;
+  return static_cast<std::size_t>(value.get<std::uint64_t>());
+}
+
+std::unique_ptr<QuickSchema> compile_quick(const Json& schema, const Json& root, int depth = 0) {
   using Type = QuickSchema::Type;
   static const std::map<std::string, Type, std::less<>> kTypes = {
       {"object", Type::kObject}, {"array", Type::kArray},     {"string", Type::kString}, {"integer", Type::kInteger},
       {"number", Type::kNumber}, {"boolean", Type::kBoolean}, {"null", Type::kNull}};
-  if (!schema.is_object()) return nullptr;
+  if (!schema.is_object() || depth > 32) return nullptr;  // deeper: a $ref cycle, or near one
+  if (auto ref = schema.find("$ref"); ref != schema.end()) {
+    // A reference alone (annotations aside) is its target; beside other keywords it is
+    // valijson's to interpret.
+    for (auto it = schema.begin(); it != schema.end(); ++it)
+      if (it.key() != "$ref" && it.key() != "description" && it.key() != "title") return nullptr;
+    const Json* target = resolve_local(root, *ref);
+    return target ? compile_quick(*target, root, depth + 1) : nullptr;
+  }
   auto quick = std::make_unique<QuickSchema>();
   for (auto it = schema.begin(); it != schema.end(); ++it) {
     const std::string& key = it.key();
     const Json& value = it.value();
     if (key == "description" || key == "title" || key == "default" || key == "examples" ||
-        (key == "pattern" && value.is_string())) {  // annotations; patterns have their own pass
-      continue;
+        (key == "$schema" && depth == 0) || (key == "definitions" && value.is_object())) {
+      continue;  // annotations; definitions are reached through $ref
     } else if (key == "type" && value.is_string() && kTypes.count(value.get<std::string>())) {
       quick->type = kTypes.find(value.get<std::string>())->second;
     } else if (key == "properties" && value.is_object()) {
       for (auto p = value.begin(); p != value.end(); ++p) {
-        auto child = compile_quick(p.value());
+        auto child = compile_quick(p.value(), root, depth + 1);
         if (!child) return nullptr;
         quick->properties.emplace_back(p.key(), std::move(child));
       }
@@ -186,20 +217,49 @@ std::unique_ptr<QuickSchema> compile_quick(const Json& schema) {
         quick->required.push_back(name.get<std::string>());
       }
     } else if (key == "items" && value.is_object()) {
-      quick->items = compile_quick(value);
+      quick->items = compile_quick(value, root, depth + 1);
       if (!quick->items) return nullptr;
+    } else if ((key == "minItems" || key == "maxItems") && length_bound(value)) {
+      (key == "minItems" ? quick->min_items : quick->max_items) = length_bound(value);
     } else if (key == "additionalProperties" && value.is_boolean()) {
       quick->additional_allowed = value.get<bool>();
     } else if (key == "additionalProperties" && value.is_object()) {
-      quick->additional = compile_quick(value);
+      quick->additional = compile_quick(value, root, depth + 1);
       if (!quick->additional) return nullptr;
     } else if ((key == "minimum" || key == "maximum") && value.is_number()) {
       (key == "minimum" ? quick->minimum : quick->maximum) = value.get<double>();
+    } else if ((key == "minLength" || key == "maxLength") && length_bound(value)) {
+      (key == "minLength" ? quick->min_length : quick->max_length) = length_bound(value);
+    } else if (key == "pattern" && value.is_string()) {
+      RE2::Options options;
+      options.set_log_errors(false);
+      quick->pattern = std::make_unique<RE2>(value.get<std::string>(), options);
+      if (!quick->pattern->ok()) return nullptr;  // valijson's path reports it
+    } else if (key == "enum" && value.is_array() && !value.empty()) {
+      std::vector<std::string> names;
+      for (const auto& item : value) {
+        if (!item.is_string()) return nullptr;
+        names.push_back(item.get<std::string>());
+      }
+      quick->string_enum = std::move(names);
     } else {
       return nullptr;
     }
   }
   return quick;
+}
+
+// Characters as valijson's minLength and maxLength count them (utils::u8_strlen): bytes that
+// are not UTF-8 continuation bytes, the first byte always; it stops at a NUL, so a string with
+// one is left to valijson.
+std::optional<std::size_t> valijson_length(const std::string& text) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == 0) return std::nullopt;
+    count += i == 0 || (c & 0xC0) != 0x80;
+  }
+  return count;
 }
 
 bool quick_valid(const QuickSchema& schema, const Json& instance) {
@@ -214,6 +274,11 @@ bool quick_valid(const QuickSchema& schema, const Json& instance) {
     case Type::kBoolean: if (!instance.is_boolean()) return false; break;
     case Type::kNull: if (!instance.is_null()) return false; break;
   }
+  if (schema.string_enum) {
+    if (!instance.is_string()) return false;
+    const auto& text = instance.get_ref<const std::string&>();
+    if (std::find(schema.string_enum->begin(), schema.string_enum->end(), text) == schema.string_enum->end()) return false;
+  }
   if (instance.is_number()) {
     // valijson reads an unsigned integer as a signed one, so one above INT64_MAX is its
     // to judge against a bound.
@@ -222,6 +287,15 @@ bool quick_valid(const QuickSchema& schema, const Json& instance) {
       return false;
     const double value = instance.get<double>();
     if ((schema.minimum && value < *schema.minimum) || (schema.maximum && value > *schema.maximum)) return false;
+  } else if (instance.is_string()) {
+    const auto& text = instance.get_ref<const std::string&>();
+    if (schema.min_length || schema.max_length) {
+      auto length = valijson_length(text);
+      if (!length || (schema.min_length && *length < *schema.min_length) ||
+          (schema.max_length && *length > *schema.max_length))
+        return false;
+    }
+    if (schema.pattern && !RE2::PartialMatch(text, *schema.pattern)) return false;
   } else if (instance.is_object()) {
     for (const auto& name : schema.required)
       if (!instance.contains(name)) return false;
@@ -238,9 +312,12 @@ bool quick_valid(const QuickSchema& schema, const Json& instance) {
       }
       if (child && !quick_valid(*child, it.value())) return false;
     }
-  } else if (instance.is_array() && schema.items) {
-    for (const auto& item : instance)
-      if (!quick_valid(*schema.items, item)) return false;
+  } else if (instance.is_array()) {
+    if ((schema.min_items && instance.size() < *schema.min_items) || (schema.max_items && instance.size() > *schema.max_items))
+      return false;
+    if (schema.items)
+      for (const auto& item : instance)
+        if (!quick_valid(*schema.items, item)) return false;
   }
   return true;
 }
@@ -341,7 +418,7 @@ struct SchemaValidator::Impl {
 SchemaValidator::SchemaValidator(const Json& schema) : impl_(std::make_unique<Impl>()) {
   impl_->schema = schema;
   impl_->patterns = has_pattern(schema);
-  impl_->quick = compile_quick(schema);
+  impl_->quick = compile_quick(schema, schema);
   const nlohmann::json plain = to_plain(without_patterns(schema));
   try {
     valijson::SchemaParser parser;
@@ -357,11 +434,7 @@ SchemaValidator::SchemaValidator(SchemaValidator&&) noexcept = default;
 SchemaValidator& SchemaValidator::operator=(SchemaValidator&&) noexcept = default;
 
 std::vector<SchemaViolation> SchemaValidator::validate(const Json& instance, std::string_view prefix) const {
-  if (impl_->quick && quick_valid(*impl_->quick, instance)) {
-    std::vector<SchemaViolation> violations;
-    if (impl_->patterns) impl_->check_patterns(&impl_->schema, instance, Impl::Path{}, prefix, violations);
-    return violations;
-  }
+  if (impl_->quick && quick_valid(*impl_->quick, instance)) return {};  // patterns included
   return validate(to_plain(instance), prefix);
 }
 

@@ -42,8 +42,15 @@ Json near_instance(std::mt19937& rng, int depth) {
     case 2: return static_cast<int>(rng() % 7) - 3;
     case 3: return static_cast<std::uint64_t>(rng() % 1000);
     case 4: return (rng() % 2 ? 2.0 : 2.5);
-    case 5: return rng() % 2 ? "abc" : "";
-    case 6: return rng() % 3 ? "x-1" : "Not An Id";
+    case 5: {
+      static const char* kStrings[] = {"abc", "", "a", "\xc3\xa9t\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac", "abcd", "ab\xf0\x9f\x98\x80"};
+      return kStrings[rng() % std::size(kStrings)];
+    }
+    case 6: {
+      static const char* kStrings[] = {"x-1", "Not An Id", "red", "blue", "x-1-long-enough", "ok\n"};
+      if (rng() % 8 == 0) return std::string("a\0b", 3);  // valijson counts its length up to the NUL
+      return kStrings[rng() % std::size(kStrings)];
+    }
     case 7: {
       Json a = Json::array();
       for (unsigned i = rng() % 4; i > 0; --i) a.push_back(near_instance(rng, depth + 1));
@@ -69,6 +76,12 @@ TEST_CASE("the quick form of a schema accepts exactly what valijson accepts", "[
       R"({"type":"object","additionalProperties":{"type":"array","items":{"type":["integer","null"]}}})",
       R"({"type":"array","items":{"type":"object","properties":{"extra":{"type":"boolean"},"text":{"type":"null"}},"additionalProperties":{"type":"integer"}}})",
       R"({"description":"anything at all"})",
+      R"({"$schema":"http://json-schema.org/draft-07/schema#","type":"object","required":["id"],
+          "definitions":{"id":{"type":"string","pattern":"^[a-z0-9-]+$","maxLength":4},"word":{"type":"string","enum":["red","blue"]}},
+          "properties":{"id":{"$ref":"#/definitions/id"},"text":{"type":"string","minLength":2,"maxLength":3},
+            "n":{"$ref":"#/definitions/word","description":"a colour"},
+            "segments":{"type":"array","minItems":1,"maxItems":2,"items":{"$ref":"#/definitions/id"}}}})",
+      R"({"type":"array","items":{"type":"string","minLength":1,"maxLength":2}})",
   };
   std::mt19937 rng(99);
   for (const char* text : schemas) {
@@ -92,5 +105,19 @@ TEST_CASE("the quick form of a schema accepts exactly what valijson accepts", "[
         bounded.validate(nlohmann::json(std::numeric_limits<std::uint64_t>::max())).empty());
   CHECK(SchemaValidator(Json::parse(schemas[0])).has_quick_form());
   CHECK_FALSE(SchemaValidator(Json::parse(schemas[2])).has_quick_form());  // a list of types
-  CHECK_FALSE(SchemaValidator(Json::parse(R"({"type":"string","maxLength":3})")).has_quick_form());
+  CHECK(SchemaValidator(Json::parse(schemas[5])).has_quick_form());
+  CHECK(SchemaValidator(Json::parse(schemas[6])).has_quick_form());
+  // What stays with valijson: a $ref beside other keywords, a reference cycle, an enum of
+  // numbers, keywords the quick form does not know.
+  CHECK_FALSE(SchemaValidator(Json::parse(R"({"definitions":{"a":{"type":"string"}},"properties":{"x":{"$ref":"#/definitions/a","minLength":2}}})")).has_quick_form());
+  CHECK_FALSE(SchemaValidator(Json::parse(R"({"definitions":{"a":{"properties":{"x":{"$ref":"#/definitions/a"}}}},"properties":{"y":{"$ref":"#/definitions/a"}}})")).has_quick_form());
+  CHECK_FALSE(SchemaValidator(Json::parse(R"({"enum":[1,2]})")).has_quick_form());
+  CHECK_FALSE(SchemaValidator(Json::parse(R"({"type":"string","format":"uri"})")).has_quick_form());
+  // A NUL ends valijson's count of characters; such a string is left to it, whatever it says.
+  const SchemaValidator short_text(Json::parse(R"({"type":"string","maxLength":2})"));
+  REQUIRE(short_text.has_quick_form());
+  const std::string with_nul("a\0bcdef", 7);
+  CHECK(short_text.validate(Json(with_nul)).empty() == short_text.validate(nlohmann::json(with_nul)).empty());
+  CHECK_FALSE(short_text.validate(Json("\xc3\xa9t\xc3\xa9")).empty());
+  CHECK(short_text.validate(Json("\xc3\xa9\xc3\xa9")).empty());
 }
