@@ -53,8 +53,6 @@ Result<std::string> read_file(const std::filesystem::path& path, std::size_t max
   return content;
 }
 
-namespace {
-
 Status write_all(int fd, std::string_view content) {
   std::size_t done = 0;
   while (done < content.size()) {
@@ -67,8 +65,6 @@ Status write_all(int fd, std::string_view content) {
   }
   return {};
 }
-
-}  // namespace
 
 Status write_new_file(const std::filesystem::path& path, std::string_view content, unsigned mode) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));

@@ -18,6 +18,9 @@ Result<std::string> read_file(const std::filesystem::path& path, std::size_t max
 Status write_file_atomic(const std::filesystem::path& path, std::string_view content,
                          unsigned mode = 0644);
 
+// Writes all of `content` to `fd`, retrying short writes and EINTR; the error is errno's text.
+Status write_all(int fd, std::string_view content);
+
 // Creates `path` (which must not exist; a symlink there is refused) and writes `content`,
 // without fsync: for files in a private staging folder that is synced once as a whole.
 Status write_new_file(const std::filesystem::path& path, std::string_view content, unsigned mode = 0644);

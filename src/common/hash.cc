@@ -33,6 +33,49 @@ Sha256Digest sha256(std::string_view bytes) {
 
 std::string sha256_hex(std::string_view bytes) { return to_hex(sha256(bytes)); }
 
+struct Sha256::Context {
+  EVP_MD_CTX* ctx = nullptr;
+};
+
+Sha256::Sha256() : context_(new Context) {
+  context_->ctx = EVP_MD_CTX_new();
+  if (context_->ctx == nullptr || EVP_DigestInit_ex(context_->ctx, sha256_method(), nullptr) != 1) {
+    EVP_MD_CTX_free(context_->ctx);
+    delete context_;
+    throw std::runtime_error("SHA-256 failed");
+  }
+}
+
+Sha256::~Sha256() {
+  if (context_ == nullptr) return;
+  EVP_MD_CTX_free(context_->ctx);
+  delete context_;
+}
+
+Sha256::Sha256(Sha256&& other) noexcept : context_(std::exchange(other.context_, nullptr)) {}
+
+Sha256& Sha256::operator=(Sha256&& other) noexcept {
+  if (this != &other) {
+    Sha256 old(std::move(*this));
+    context_ = std::exchange(other.context_, nullptr);
+  }
+  return *this;
+}
+
+void Sha256::update(std::string_view bytes) {
+  if (context_ == nullptr || EVP_DigestUpdate(context_->ctx, bytes.data(), bytes.size()) != 1)
+    throw std::runtime_error("SHA-256 failed");
+}
+
+std::string Sha256::finish_hex() {
+  Sha256Digest digest{};
+  unsigned int size = 0;
+  if (context_ == nullptr || EVP_DigestFinal_ex(context_->ctx, digest.data(), &size) != 1 || size != digest.size())
+    throw std::runtime_error("SHA-256 failed");
+  Sha256 spent(std::move(*this));
+  return to_hex(digest);
+}
+
 std::string to_hex(const std::uint8_t* data, std::size_t size) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;

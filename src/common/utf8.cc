@@ -23,23 +23,52 @@ std::optional<std::size_t> first_invalid_byte(std::string_view bytes) {
   return std::nullopt;
 }
 
-std::string to_nfc(std::string_view valid_utf8) {
-  // Pure ASCII is already NFC; skip the allocation-heavy normalisation.
-  bool ascii = true;
-  for (unsigned char c : valid_utf8) {
-    if (c >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) return std::string(valid_utf8);
-  utf8proc_uint8_t* out = nullptr;
-  utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(valid_utf8.data()),
-                                    static_cast<utf8proc_ssize_t>(valid_utf8.size()), &out,
+namespace {
+
+// Whether `text` is NFC because every code point in it is below U+0300: those all have
+// NFC_Quick_Check=Yes and canonical combining class 0, so nothing in it can reorder or
+// compose. Their UTF-8 lead bytes are all below 0xCC (U+0300 is CC 80).
+bool below_combining_marks(std::string_view text) {
+  for (unsigned char c : text)
+    if (c >= 0xCC) return false;
+  return true;
+}
+
+void append_nfc_of(std::string& out, std::string_view line) {
+  utf8proc_uint8_t* mapped = nullptr;
+  utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(line.data()),
+                                    static_cast<utf8proc_ssize_t>(line.size()), &mapped,
                                     static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
-  if (n < 0) return std::string(valid_utf8);
-  std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owner(out, &std::free);
-  return std::string(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
+  std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owner(mapped, &std::free);
+  if (n < 0) {
+    out.append(line);
+  } else {
+    out.append(reinterpret_cast<const char*>(mapped), static_cast<std::size_t>(n));
+  }
+}
+
+}  // namespace
+
+std::string to_nfc(std::string_view valid_utf8) {
+  if (below_combining_marks(valid_utf8)) return std::string(valid_utf8);
+  // A line feed is a starter that composes with nothing on either side and blocks canonical
+  // reordering, so NFC(a LF b) = NFC(a) LF NFC(b): only the lines that hold a code point at
+  // or above U+0300 go through utf8proc (allocation-heavy), the rest are copied.
+  std::string out;
+  out.reserve(valid_utf8.size() + valid_utf8.size() / 8);
+  std::size_t start = 0;
+  while (start < valid_utf8.size()) {
+    std::size_t newline = valid_utf8.find('\n', start);
+    std::size_t end = newline == std::string_view::npos ? valid_utf8.size() : newline + 1;
+    std::string_view line = valid_utf8.substr(start, end - start);
+    if (below_combining_marks(line)) {
+      out.append(line);
+    } else {
+      append_nfc_of(out, line);
+    }
+    start = end;
+  }
+  return out;
 }
 
 std::size_t length(std::string_view s) {

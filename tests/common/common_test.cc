@@ -3,7 +3,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <utf8proc.h>
+
+#include <cstdlib>
 #include <fstream>
+#include <random>
 
 #include "common/csv.h"
 #include "common/document.h"
@@ -23,6 +27,15 @@ TEST_CASE("sha256 matches the known vectors", "[common]") {
   CHECK(bytes == std::string("\x00\xff\x10", 3));
   CHECK_FALSE(from_hex("0g", bytes));
   CHECK_FALSE(from_hex("abc", bytes));
+  // In pieces: the same digest however the bytes are split.
+  const std::string text(100000, 'q');
+  for (std::size_t piece : {1u, 7u, 4096u, 100000u}) {
+    Sha256 hasher;
+    for (std::size_t at = 0; at < text.size(); at += piece) hasher.update(std::string_view(text).substr(at, piece));
+    CHECK(hasher.finish_hex() == sha256_hex(text));
+  }
+  Sha256 empty;
+  CHECK(empty.finish_hex() == sha256_hex(""));
 }
 
 TEST_CASE("utf8 validation reports the first bad byte", "[common]") {
@@ -42,6 +55,36 @@ TEST_CASE("utf8 code-point helpers", "[common]") {
   CHECK(utf8::to_nfc("e\xcc\x81") == "\xc3\xa9");
   CHECK(utf8::to_lower("ÉCOLE Łódź") == "école łódź");
   CHECK(utf8::to_upper("müller") == "MÜLLER");
+}
+
+// NFC is taken line by line and only where a line holds a code point at or above U+0300;
+// the result must be what utf8proc gives for the whole text at once.
+TEST_CASE("to_nfc equals utf8proc's NFC of the whole text", "[common]") {
+  auto whole_nfc = [](const std::string& text) {
+    utf8proc_uint8_t* out = nullptr;
+    utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
+                                      static_cast<utf8proc_ssize_t>(text.size()), &out,
+                                      static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+    REQUIRE(n >= 0);
+    std::string result(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
+    std::free(out);
+    return result;
+  };
+  // Pieces that compose, decompose, reorder or stay: combining marks at a line's start and
+  // end, Hangul jamo, singletons (Ohm, Angstrom), marks out of canonical order, Latin-1.
+  const std::vector<std::string> pieces = {
+      "a", "e", "Zo\xc3\xab", "\n", "\n", " ", "\xcc\x81", "\xcc\xa3", "\xcc\x88", "\xe1\x84\x80", "\xe1\x85\xa1",
+      "\xe1\x86\xa8", "\xe2\x84\xa6", "\xe2\x84\xab", "\xcd\x84", "A\xcc\x8a", "\xc3\xa9", "\xe2\x80\x99", "\r",
+      "\xe6\x9d\xb1", "\xf0\x9f\x98\x80", "o\xcc\x9b\xcc\xa3", "\xd7\x91\xd6\xbc"};
+  std::mt19937 random(7);
+  for (int round = 0; round < 3000; ++round) {
+    std::string text;
+    const int n = static_cast<int>(random() % 24);
+    for (int i = 0; i < n; ++i) text += pieces[random() % pieces.size()];
+    INFO("round " << round);
+    CHECK(utf8::to_nfc(text) == whole_nfc(text));
+  }
+  CHECK(utf8::to_nfc("line one\nZo\xc3\xab\ne\xcc\x81\n\xcc\x81x") == "line one\nZo\xc3\xab\n\xc3\xa9\n\xcc\x81x");
 }
 
 TEST_CASE("json nesting is bounded before parsing", "[common]") {
