@@ -169,6 +169,12 @@ void append_json_text(std::string& out, const nlohmann::json& value) {
   append_value(out, value, valid);
 }
 
+bool append_json_text_checked(std::string& out, const Json& value) {
+  bool valid = true;
+  append_value(out, value, valid);
+  return valid;
+}
+
 bool append_json_text_checked(std::string& out, const nlohmann::json& value) {
   bool valid = true;
   append_value(out, value, valid);

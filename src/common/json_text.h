@@ -22,6 +22,7 @@ void append_json_text(std::string& out, const Json& value);
 void append_json_text(std::string& out, const nlohmann::json& value);
 // The same, and false when a string was not valid UTF-8 (written with U+FFFD, as dump with
 // `replace` does), for a writer that must refuse such text rather than change it.
+bool append_json_text_checked(std::string& out, const Json& value);
 bool append_json_text_checked(std::string& out, const nlohmann::json& value);
 
 // `value` as compact JSON.

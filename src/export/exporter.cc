@@ -50,23 +50,37 @@ Status validate_export(const std::string& file, const std::string& schema, const
   return validation_error(file, schema, violations);
 }
 
-std::map<std::string, std::vector<const coder::Coding*>> codings_by_document(const std::vector<coder::Coding>& codings) {
-  std::map<std::string, std::vector<const coder::Coding*>> out;
-  for (const auto& c : codings) out[c.document_id].push_back(&c);
+std::unordered_map<std::string_view, std::vector<const coder::Coding*>> codings_by_document(
+    const std::vector<coder::Coding>& codings) {
+  std::unordered_map<std::string_view, std::vector<const coder::Coding*>> out;
+  std::vector<const coder::Coding*>* current = nullptr;
+  const coder::Coding* previous = nullptr;
+  for (const auto& c : codings) {
+    // Codings come grouped by document: look the document up once per run of them.
+    if (!previous || previous->document_id != c.document_id) current = &out[c.document_id];
+    current->push_back(&c);
+    previous = &c;
+  }
   return out;
 }
 
-// Unordered (keys sorted) so that valijson reads it without a conversion.
-nlohmann::json coding_json(const coder::Coding& c, const policy::ExportPolicy& policy) {
-  nlohmann::json j = {{"document_id", c.document_id}, {"document_sha256", c.document_sha256},
-            {"segment_id", c.segment_id},   {"start", c.start},
-            {"end", c.end},                 {"quote", policy.include_quotes ? c.quote : std::string("[quote excluded by policy]")},
-            {"code_id", c.code_id},         {"codebook_version", c.codebook_version},
-            {"coder", c.coder}};
-  if (!c.rationale.empty()) j["rationale"] = c.rationale;
+// Keys in sorted order, as codings.json has always had them. Built as an ordered Json so
+// that the schema's quick form checks it without a conversion.
+Json coding_json(const coder::Coding& c, const policy::ExportPolicy& policy) {
+  Json j = Json::object();
+  if (!c.cache_key.empty()) j["cache_key"] = c.cache_key;
+  j["code_id"] = c.code_id;
+  j["codebook_version"] = c.codebook_version;
+  j["coder"] = c.coder;
+  j["document_id"] = c.document_id;
+  j["document_sha256"] = c.document_sha256;
+  j["end"] = c.end;
   if (!c.memo.empty() && policy.include_memos) j["memo"] = c.memo;
   if (!c.prompt_hash.empty()) j["prompt_hash"] = c.prompt_hash;
-  if (!c.cache_key.empty()) j["cache_key"] = c.cache_key;
+  j["quote"] = policy.include_quotes ? c.quote : std::string("[quote excluded by policy]");
+  if (!c.rationale.empty()) j["rationale"] = c.rationale;
+  j["segment_id"] = c.segment_id;
+  j["start"] = c.start;
   return j;
 }
 
@@ -290,34 +304,77 @@ std::string render_report(const ExportInput& in) {
 
 std::string render_document_markdown(const Document& document, const std::vector<const coder::Coding*>& codings,
                                      const codebook::Codebook& codebook) {
-  std::map<std::string, std::vector<const coder::Coding*>> by_segment;
+  std::unordered_map<std::string_view, std::vector<const coder::Coding*>> by_segment;
   for (const auto* c : codings) by_segment[c->segment_id].push_back(c);
-  std::ostringstream out;
-  out << "# " << md::escape_inline(document.relative_path) << "\n\n"
-      << "- Document id: `" << document.id << "`\n- Format: " << format_name(document.format)
-      << "\n- Input sha256: `" << document.sha256 << "`\n- Segments: " << document.segments.size() << "\n\n";
+  std::unordered_map<std::string_view, std::string> labels;  // code id -> escaped name
+  std::string out;
+  out.reserve(document.text.size() * 2 + codings.size() * 160 + 256);
+  auto number = [&out](auto n) { out += std::to_string(n); };
+  out += "# ";
+  md::append_escaped(out, document.relative_path, true);
+  out += "\n\n- Document id: `";
+  out += document.id;
+  out += "`\n- Format: ";
+  out += format_name(document.format);
+  out += "\n- Input sha256: `";
+  out += document.sha256;
+  out += "`\n- Segments: ";
+  number(document.segments.size());
+  out += "\n\n";
   for (const auto& s : document.segments) {
-    out << "<a id=\"" << s.id << "\"></a>\n**" << s.index << "**";
-    if (!s.cue.empty()) out << " [" << md::escape_inline(s.cue) << "]";
-    if (!s.speaker.empty()) {
-      out << " **" << md::escape_inline(s.speaker);
-      if (!s.field.empty()) out << " (" << md::escape_inline(s.field) << ")";
-      out << ":**";
+    out += "<a id=\"";
+    out += s.id;
+    out += "\"></a>\n**";
+    number(s.index);
+    out += "**";
+    if (!s.cue.empty()) {
+      out += " [";
+      md::append_escaped(out, s.cue, true);
+      out += "]";
     }
-    out << " " << md::escape(s.text) << "\n\n";
+    if (!s.speaker.empty()) {
+      out += " **";
+      md::append_escaped(out, s.speaker, true);
+      if (!s.field.empty()) {
+        out += " (";
+        md::append_escaped(out, s.field, true);
+        out += ")";
+      }
+      out += ":**";
+    }
+    out += " ";
+    md::append_escaped(out, s.text);
+    out += "\n\n";
     auto it = by_segment.find(s.id);
     if (it == by_segment.end()) continue;
     for (const auto* c : it->second) {
-      out << "> - **" << md::escape_inline(code_label(codebook, c->code_id)) << "** (`" << c->code_id << "`, "
-          << c->start << "-" << c->end << ", " << md::escape_inline(c->coder) << "): \"" << md::escape_inline(c->quote)
-          << "\"\n";
+      auto label = labels.find(c->code_id);
+      if (label == labels.end()) label = labels.emplace(c->code_id, md::escape_inline(code_label(codebook, c->code_id))).first;
+      out += "> - **";
+      out += label->second;
+      out += "** (`";
+      out += c->code_id;
+      out += "`, ";
+      number(c->start);
+      out += "-";
+      number(c->end);
+      out += ", ";
+      md::append_escaped(out, c->coder, true);
+      out += "): \"";
+      md::append_escaped(out, c->quote, true);
+      out += "\"\n";
     }
-    out << "\n";
+    out += "\n";
   }
-  return out.str();
+  return out;
 }
 
-Result<std::string> render_codings_json(const ExportInput& in) {
+namespace {
+
+// codings.json into `text`, calling `flush` after each coding (a staged file writes the text
+// out in blocks; a string keeps it all).
+template <typename Flush>
+Status codings_json_into(const ExportInput& in, std::string& text, Flush&& flush) {
   Json out;
   out["format"] = "cqda-codings-v1";
   out["run_id"] = in.run_id;
@@ -339,34 +396,35 @@ Result<std::string> render_codings_json(const ExportInput& in) {
     out["documents"].push_back(std::move(doc));
   }
   out["codings"] = Json::array();
-  if (auto st = validate_export("codings.json", "codings.schema.json", out); !st) return st.error();
+  if (auto st = validate_export("codings.json", "codings.schema.json", out); !st) return st;
 
   // The envelope ends with `"codings": []`; splice the codings in one at a time.
-  std::string text = out.dump(2);
+  std::string envelope = out.dump(2);
   const std::string tail = "[]\n}";
-  if (text.size() < tail.size() || text.compare(text.size() - tail.size(), tail.size(), tail) != 0)
+  if (envelope.size() < tail.size() || envelope.compare(envelope.size() - tail.size(), tail.size(), tail) != 0)
     return make_error("codings.json: unexpected envelope layout");
-  text.resize(text.size() - tail.size());
-  std::size_t estimate = text.size() + 16;
-  for (const auto& c : *in.codings) estimate += c.quote.size() + c.rationale.size() + c.memo.size() + 400;
-  text.reserve(estimate);
+  envelope.resize(envelope.size() - tail.size());
+  text += envelope;
   text += "[";
   const SchemaValidator& item = validator("codings.schema.json#/properties/codings/items");
   for (std::size_t i = 0; i < in.codings->size(); ++i) {
-    nlohmann::json j = coding_json((*in.codings)[i], in.policy->exports);
+    Json j = coding_json((*in.codings)[i], in.policy->exports);
     auto violations = item.validate(j, "/codings/" + std::to_string(i));
-    if (!violations.empty()) return validation_error("codings.json", "codings.schema.json", violations).error();
+    if (!violations.empty()) return validation_error("codings.json", "codings.schema.json", violations);
     text += i ? ",\n    " : "\n    ";
     if (!append_json_text_checked(text, j))
       return make_error("codings.json: coding " + std::to_string(i) + " holds text that is not valid UTF-8");
+    if (auto st = flush(); !st) return st;
   }
   text += in.codings->empty() ? "]\n}\n" : "\n  ]\n}\n";
-  return text;
+  return {};
 }
 
-std::string codings_csv(const ExportInput& in) {
-  std::string out = csv::format_row({"document_id", "document_path", "segment_id", "start", "end", "code_id",
-                                     "code_name", "coder", "codebook_version", "quote", "rationale"});
+// codings.csv into `text`, calling `flush` after each row.
+template <typename Flush>
+Status codings_csv_into(const ExportInput& in, std::string& out, Flush&& flush) {
+  out += csv::format_row({"document_id", "document_path", "segment_id", "start", "end", "code_id",
+                          "code_name", "coder", "codebook_version", "quote", "rationale"});
   std::unordered_map<std::string_view, std::string_view> paths, names;
   for (const auto& d : *in.documents) paths.emplace(d.id, d.relative_path);
   for (const auto& c : in.codebook->codes) names.emplace(c.id, c.name);
@@ -379,9 +437,6 @@ std::string codings_csv(const ExportInput& in) {
     csv::append_escaped(out, value);
     out.push_back(end);
   };
-  std::size_t estimate = out.size();
-  for (const auto& c : *in.codings) estimate += c.quote.size() + c.rationale.size() + 200;
-  out.reserve(estimate);
   for (const auto& c : *in.codings) {
     field(c.document_id, ',');
     field(lookup(paths, c.document_id), ',');
@@ -394,7 +449,31 @@ std::string codings_csv(const ExportInput& in) {
     field(std::to_string(c.codebook_version), ',');
     field(in.policy->exports.include_quotes ? std::string_view(c.quote) : std::string_view(excluded), ',');
     field(c.rationale, '\n');
+    if (auto st = flush(); !st) return st;
   }
+  return {};
+}
+
+// Writes a file from a renderer above, block by block.
+template <typename Render>
+Result<ExportedFile> write_streamed(const Staging& stage, const std::string& path, Render&& render) {
+  auto file = stage.open(path);
+  if (!file) return file.error();
+  if (auto st = render(file->text(), [&] { return file->flush_if_full(); }); !st) return st.error();
+  return file->close();
+}
+
+}  // namespace
+
+Result<std::string> render_codings_json(const ExportInput& in) {
+  std::string text;
+  if (auto st = codings_json_into(in, text, [] { return Status::success(); }); !st) return st.error();
+  return text;
+}
+
+std::string codings_csv(const ExportInput& in) {
+  std::string out;
+  codings_csv_into(in, out, [] { return Status::success(); });
   return out;
 }
 
@@ -409,18 +488,24 @@ Result<std::vector<ExportedFile>> write_exports(const std::filesystem::path& out
   Staging& stage = *staging;
   auto add = [&](const std::string& path, std::string_view content) { return stage.add(path, content); };
 
-  // codings.json is the largest output and independent of the rest: render and validate it
-  // on a second thread while the Markdown and text files are written here.
-  std::future<Result<std::string>> codings_json;
-  if (has(policy::ExportFormat::kJson)) codings_json = std::async(std::launch::async, [&] { return render_codings_json(in); });
+  // codings.json is the largest output and independent of the rest: render, validate and
+  // write it on a second thread while the other files are written here. Its entry joins the
+  // file list in the same place every time.
+  std::future<Result<ExportedFile>> codings_json;
+  if (has(policy::ExportFormat::kJson))
+    codings_json = std::async(std::launch::async, [&] {
+      return write_streamed(stage, "codings.json", [&](std::string& text, auto&& flush) { return codings_json_into(in, text, flush); });
+    });
   // Joins the worker on every path out of this function.
   struct Join {
-    std::future<Result<std::string>>& f;
+    std::future<Result<ExportedFile>>& f;
     ~Join() { if (f.valid()) f.wait(); }
   } join{codings_json};
 
   if (has(policy::ExportFormat::kCsv)) {
-    if (auto st = add("codings.csv", codings_csv(in)); !st) return st.error();
+    auto csv = write_streamed(stage, "codings.csv", [&](std::string& text, auto&& flush) { return codings_csv_into(in, text, flush); });
+    if (!csv) return csv.error();
+    stage.record(std::move(csv).value());
   }
   if (has(policy::ExportFormat::kMarkdown)) {
     if (auto st = add("report.md", render_report(in)); !st) return st.error();
@@ -432,14 +517,20 @@ Result<std::vector<ExportedFile>> write_exports(const std::filesystem::path& out
   }
   if (has(policy::ExportFormat::kAnonymizedText)) {
     for (const auto& d : *in.documents) {
-      if (auto st = add("anonymized/" + anonymized_text_path(d), d.text + "\n"); !st) return st.error();
+      auto file = stage.open("anonymized/" + anonymized_text_path(d));
+      if (!file) return file.error();
+      if (auto st = file->append(d.text); !st) return st.error();
+      if (auto st = file->append("\n"); !st) return st.error();
+      auto written = file->close();
+      if (!written) return written.error();
+      stage.record(std::move(written).value());
     }
   }
   if (codings_json.valid()) {
     auto codings = codings_json.get();
     if (!codings) return codings.error();
     if (auto st = validate_export("codebook.json", "codebook.schema.json", in.codebook->document); !st) return st.error();
-    if (auto st = add("codings.json", *codings); !st) return st.error();
+    stage.record(std::move(codings).value());
     if (auto st = add("codebook.json", in.codebook->document.dump(2) + "\n"); !st) return st.error();
   }
   // The manifest lists every file above; it is written last and validated like the rest.

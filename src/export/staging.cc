@@ -58,7 +58,43 @@ Staging::~Staging() {
   fs::remove_all(staging_dir_, ec);
 }
 
-Status Staging::add(const std::string& relative_path, std::string_view content) {
+StagedFile::StagedFile(UniqueFd fd, std::string relative_path, std::string full_path)
+    : fd_(std::move(fd)), relative_path_(std::move(relative_path)), full_path_(std::move(full_path)) {
+  buffer_.reserve(kBlock + kBlock / 4);
+}
+
+Status StagedFile::flush() {
+  if (buffer_.empty()) return {};
+  if (!fd_.valid()) return make_error("write(" + full_path_ + "): the file is closed");
+  if (auto st = write_all(fd_.get(), buffer_); !st) return make_error("write(" + full_path_ + "): " + st.error().message);
+  hash_.update(buffer_);
+  bytes_ += buffer_.size();
+  buffer_.clear();
+  return {};
+}
+
+Status StagedFile::append(std::string_view bytes) {
+  if (bytes.size() < kBlock) {
+    buffer_.append(bytes);
+    return flush_if_full();
+  }
+  // A large piece is written from where it is rather than copied into the buffer.
+  if (auto st = flush(); !st) return st;
+  if (auto st = write_all(fd_.get(), bytes); !st) return make_error("write(" + full_path_ + "): " + st.error().message);
+  hash_.update(bytes);
+  bytes_ += bytes.size();
+  return {};
+}
+
+Result<ExportedFile> StagedFile::close() {
+  if (auto st = flush(); !st) return st.error();
+  // Start the write-back now, so that commit's syncfs finds little left to write.
+  ::sync_file_range(fd_.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
+  if (::close(fd_.release()) != 0) return make_error("close(" + full_path_ + "): " + errno_text(errno));
+  return ExportedFile{relative_path_, bytes_, hash_.finish_hex()};
+}
+
+Result<StagedFile> Staging::open(const std::string& relative_path) const {
   fs::path rel(relative_path);
   if (rel.empty() || rel.is_absolute()) return make_error("export path " + relative_path + " is not relative");
   for (const auto& part : rel) {
@@ -69,8 +105,18 @@ Status Staging::add(const std::string& relative_path, std::string_view content) 
   std::error_code ec;
   fs::create_directories(target.parent_path(), ec);
   if (ec) return make_error("mkdir(" + target.parent_path().string() + "): " + ec.message());
-  if (auto st = write_new_file(target, content, 0644); !st) return st;
-  files_.push_back({relative_path, content.size(), sha256_hex(content)});
+  UniqueFd fd(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!fd.valid()) return make_error("create(" + target.string() + "): " + errno_text(errno));
+  return StagedFile(std::move(fd), relative_path, target.string());
+}
+
+Status Staging::add(const std::string& relative_path, std::string_view content) {
+  auto file = open(relative_path);
+  if (!file) return file.error();
+  if (auto st = file->append(content); !st) return st;
+  auto written = file->close();
+  if (!written) return written.error();
+  record(std::move(written).value());
   return {};
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "common/fd.h"
+#include "common/hash.h"
 #include "common/result.h"
 
 namespace cqda::exporter {
@@ -16,6 +18,31 @@ struct ExportedFile {
   std::string path;  // relative to the output folder, '/'-separated
   std::uint64_t bytes = 0;
   std::string sha256;
+};
+
+// One file being written into the staging folder in pieces. Bytes are appended to `text()`
+// and leave it in blocks (`flush_if_full`), written and hashed as they go, so an export of any
+// size never has to be held whole in memory. close() writes the rest and says what was
+// written; a file that is dropped unclosed is removed with the staging folder.
+class StagedFile {
+ public:
+  static constexpr std::size_t kBlock = 1 << 20;
+
+  std::string& text() { return buffer_; }
+  Status append(std::string_view bytes);
+  Status flush_if_full() { return buffer_.size() >= kBlock ? flush() : Status::success(); }
+  Result<ExportedFile> close();
+
+ private:
+  friend class Staging;
+  StagedFile(UniqueFd fd, std::string relative_path, std::string full_path);
+  Status flush();
+
+  UniqueFd fd_;
+  std::string relative_path_, full_path_;
+  Sha256 hash_;
+  std::uint64_t bytes_ = 0;
+  std::string buffer_;
 };
 
 class Staging {
@@ -31,6 +58,11 @@ class Staging {
   // Writes one file (parent folders are created). `relative_path` must be relative and
   // must not contain "." or ".." components.
   Status add(const std::string& relative_path, std::string_view content);
+  // Creates one file to be written in pieces; safe to call from several threads for
+  // different paths. Its ExportedFile joins files() only through record(), so the list's
+  // order stays the caller's whatever thread wrote the file.
+  Result<StagedFile> open(const std::string& relative_path) const;
+  void record(ExportedFile file) { files_.push_back(std::move(file)); }
   const std::vector<ExportedFile>& files() const { return files_; }
 
   // Moves every top-level entry into the output folder: files by rename(2), folders by

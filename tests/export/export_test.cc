@@ -1,13 +1,20 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
+#include <random>
+#include <set>
 
 #include "codebook/codebook.h"
+#include "common/hash.h"
+#include "common/json.h"
 #include "export/analysis.h"
 #include "export/exporter.h"
 #include "export/markdown.h"
 #include "export/staging.h"
 #include "policy/policy.h"
+#include "resources/resources.h"
 #include "support/test_support.h"
 
 using namespace cqda;
@@ -169,6 +176,145 @@ TEST_CASE("frequencies, matrix and co-occurrence", "[export]") {
   CHECK(pairs[0].first == "a");
   CHECK(pairs[0].second == "b");
   CHECK(pairs[0].segments == 2);
+}
+
+// The counts above, the plain way (strings in ordered containers), for any order of codings.
+TEST_CASE("frequencies, matrix and co-occurrence match a plain count in any order", "[export]") {
+  std::mt19937 rng(11);
+  for (int round = 0; round < 200; ++round) {
+    std::vector<coder::Coding> c;
+    const int n = static_cast<int>(rng() % 60);
+    for (int i = 0; i < n; ++i) {
+      const std::string doc = "d" + std::to_string(rng() % 4);
+      c.push_back({doc, "", doc + ".s000" + std::to_string(rng() % 3), 0, 1, "x", std::string(1, static_cast<char>('a' + rng() % 6)),
+                   1, "r", "", "", "", ""});
+    }
+    if (round % 2) std::sort(c.begin(), c.end(), [](const auto& a, const auto& b) { return a.segment_id < b.segment_id; });
+    std::map<std::string, std::set<std::string>> segments, documents, codes_by_segment;
+    std::map<std::string, std::size_t> totals;
+    std::map<std::string, std::map<std::string, std::size_t>> matrix;
+    for (const auto& x : c) {
+      ++totals[x.code_id];
+      segments[x.code_id].insert(x.segment_id);
+      documents[x.code_id].insert(x.document_id);
+      ++matrix[x.document_id][x.code_id];
+      codes_by_segment[x.segment_id].insert(x.code_id);
+    }
+    auto freq = exporter::code_frequencies(c);
+    REQUIRE(freq.size() == totals.size());
+    for (const auto& [code, total] : totals) {
+      CHECK(freq[code].codings == total);
+      CHECK(freq[code].segments == segments[code].size());
+      CHECK(freq[code].documents == documents[code].size());
+    }
+    CHECK(exporter::code_matrix(c) == matrix);
+    std::map<std::pair<std::string, std::string>, std::size_t> pair_counts;
+    for (const auto& [segment, codes] : codes_by_segment)
+      for (auto a = codes.begin(); a != codes.end(); ++a)
+        for (auto b = std::next(a); b != codes.end(); ++b) ++pair_counts[{*a, *b}];
+    std::vector<exporter::CodePair> expected;
+    for (const auto& [key, count] : pair_counts) expected.push_back({key.first, key.second, count});
+    std::stable_sort(expected.begin(), expected.end(), [](const auto& a, const auto& b) { return a.segments > b.segments; });
+    auto pairs = exporter::code_cooccurrence(c);
+    REQUIRE(pairs.size() == expected.size());
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+      CHECK(pairs[i].first == expected[i].first);
+      CHECK(pairs[i].second == expected[i].second);
+      CHECK(pairs[i].segments == expected[i].segments);
+    }
+  }
+}
+
+TEST_CASE("a staged file is written in blocks and hashed as a whole", "[export]") {
+  test::TempDir dir;
+  auto staging = exporter::Staging::create(dir.path() / "out", "run-blocks");
+  REQUIRE(staging);
+  auto file = staging->open("nested/big.txt");
+  REQUIRE(file);
+  std::string expected;
+  for (int i = 0; i < 50000; ++i) {  // small pieces, flushed whenever a block is full
+    std::string line = "line " + std::to_string(i) + "\n";
+    file->text() += line;
+    expected += line;
+    REQUIRE(file->flush_if_full());
+  }
+  const std::string large(3 * exporter::StagedFile::kBlock + 5, 'z');  // written from where it is
+  REQUIRE(file->append(large));
+  expected += large;
+  REQUIRE(file->append("end"));
+  expected += "end";
+  auto written = file->close();
+  REQUIRE(written);
+  CHECK(written->path == "nested/big.txt");
+  CHECK(written->bytes == expected.size());
+  CHECK(written->sha256 == sha256_hex(expected));
+  CHECK(staging->files().empty());  // listed only when the caller records it
+  staging->record(*written);
+  // A path that climbs out is refused before anything is created.
+  CHECK_FALSE(staging->open("../escape.txt"));
+  CHECK_FALSE(staging->open("/abs.txt"));
+  auto unclosed = staging->open("dropped.txt");
+  REQUIRE(unclosed);
+  REQUIRE(staging->commit());
+  CHECK(test::slurp(dir.path() / "out" / "nested" / "big.txt") == expected);
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "out" / "dropped.txt"));  // never recorded, never moved
+}
+
+TEST_CASE("the schema of a coding is checked by the quick form", "[export]") {
+  const SchemaValidator codings(Json::parse(resources::get("schemas/codings.schema.json")));
+  const SchemaValidator item = codings.subschema("/properties/codings/items");
+  CHECK(item.has_quick_form());
+  Json good = Json::parse(R"({"code_id":"pay","codebook_version":1,"coder":"offline-rules","document_id":"d-1",
+    "document_sha256":"0000000000000000000000000000000000000000000000000000000000000000","end":4,"quote":"pay.",
+    "segment_id":"d-1.s0001","start":0})");
+  CHECK(item.validate(good).empty());
+  Json bad = good;
+  bad["segment_id"] = "D-1.s1";
+  auto violations = item.validate(bad, "/codings/7");
+  REQUIRE(violations.size() == 1);
+  CHECK(violations[0].pointer == "/codings/7/segment_id");
+  bad = good;
+  bad["coder"] = std::string(201, 'x');
+  CHECK_FALSE(item.validate(bad).empty());
+}
+
+// The escaper copies runs of ordinary characters whole; it must give what escaping one
+// character at a time gives.
+TEST_CASE("markdown escaping equals the character-by-character rules", "[export]") {
+  auto reference = [](std::string_view text, bool inline_text) {
+    std::string out;
+    bool line_start = true;
+    for (char c : text) {
+      const bool at_line_start = line_start;
+      line_start = c == '\n';
+      if (std::string_view("\\`*_[]<>|").find(c) != std::string_view::npos) {
+        out += '\\';
+        out += c;
+      } else if (std::string_view("#-+=").find(c) != std::string_view::npos) {
+        if (at_line_start) out += '\\';
+        out += c;
+      } else if (c == '&') {
+        out += "&amp;";
+      } else if (inline_text && (c == '\n' || c == '\t')) {
+        out += ' ';
+      } else {
+        out += c;
+      }
+    }
+    return out;
+  };
+  std::mt19937 rng(5);
+  const std::string alphabet = "ab \\`*_[]<>|#-+=&\n\t\xc3\xa9.";
+  for (int round = 0; round < 3000; ++round) {
+    std::string text;
+    for (unsigned n = rng() % 30; n > 0; --n) text += alphabet[rng() % alphabet.size()];
+    CAPTURE(text);
+    CHECK(exporter::md::escape(text) == reference(text, false));
+    CHECK(exporter::md::escape_inline(text) == reference(text, true));
+    std::string appended = "x";
+    exporter::md::append_escaped(appended, text, true);
+    CHECK(appended == "x" + reference(text, true));
+  }
 }
 
 TEST_CASE("case attributes CSV", "[export]") {
