@@ -262,29 +262,40 @@ AnonymizedText Anonymizer::run(std::string_view input, bool speaker, LearnedName
 void anonymize_document(Document& document, Anonymizer& anonymizer,
                         std::map<std::string, std::size_t>& counts) {
   LearnedNames learned;
-  std::map<std::string, std::size_t> found;
+  // Counts of the segments a second pass will not redo, and of those it will.
+  std::map<std::string, std::size_t> settled, redone;
   std::vector<std::pair<std::string, std::string>> results(document.segments.size());  // text, speaker
-  auto pass = [&] {
-    found.clear();
-    for (std::size_t i = 0; i < document.segments.size(); ++i) {
-      const Segment& segment = document.segments[i];
-      // Speaker first: a label ("TENDAI:") teaches the name to the turn's text.
-      if (!segment.speaker.empty()) {
-        AnonymizedText speaker = anonymizer.anonymize_speaker(segment.speaker, &learned);
-        results[i].second = std::move(speaker.text);
-        for (const auto& [key, n] : speaker.counts) found[key] += n;
-      }
-      AnonymizedText text = anonymizer.anonymize(segment.text, &learned);
-      results[i].first = std::move(text.text);
-      for (const auto& [key, n] : text.counts) found[key] += n;
+  auto run_segment = [&](std::size_t i, std::map<std::string, std::size_t>& found) {
+    const Segment& segment = document.segments[i];
+    // Speaker first: a label ("TENDAI:") teaches the name to the turn's text.
+    if (!segment.speaker.empty()) {
+      AnonymizedText speaker = anonymizer.anonymize_speaker(segment.speaker, &learned);
+      results[i].second = std::move(speaker.text);
+      for (const auto& [key, n] : speaker.counts) found[key] += n;
     }
+    AnonymizedText text = anonymizer.anonymize(segment.text, &learned);
+    results[i].first = std::move(text.text);
+    for (const auto& [key, n] : text.counts) found[key] += n;
   };
-  pass();
-  if (!learned.names.empty()) {
-    // A name learned late in the document may have been left earlier: run again, knowing it.
-    learned.frozen = true;
-    pass();
+  // First pass. `redo` ends after the last segment that taught a name: a segment after it saw
+  // every name the document teaches and learned none, so a second pass would give it the
+  // same text (names are only ever added, never changed).
+  std::size_t redo = 0;
+  for (std::size_t i = 0; i < document.segments.size(); ++i) {
+    const std::size_t known = learned.names.size();
+    run_segment(i, settled);
+    if (learned.names.size() != known) {
+      redo = i + 1;
+      settled.clear();  // this segment and all before it are redone
+    }
   }
+  if (redo > 0) {
+    // A name learned late in the document may have been left earlier: run those again, knowing it.
+    learned.frozen = true;
+    for (std::size_t i = 0; i < redo; ++i) run_segment(i, redone);
+  }
+  for (const auto& [key, n] : redone) settled[key] += n;
+  std::map<std::string, std::size_t>& found = settled;
   for (std::size_t i = 0; i < document.segments.size(); ++i) {
     Segment& segment = document.segments[i];
     segment.text = std::move(results[i].first);

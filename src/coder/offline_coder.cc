@@ -94,13 +94,19 @@ std::vector<Coding> OfflineCoder::code_document(const Document& document) const 
       re2::StringPiece input(segment.text);
       re2::StringPiece match;
       std::size_t pos = 0;
+      // Code points before byte `counted_bytes` of the segment: sentences come in order, so
+      // each start is counted on from the last one rather than from the segment's start.
+      std::size_t counted_bytes = 0, counted_points = 0;
       while (pos <= segment.text.size() &&
              rule.regex->Match(input, pos, segment.text.size(), RE2::UNANCHORED, &match, 1)) {
         std::size_t at = static_cast<std::size_t>(match.data() - segment.text.data());
         auto sentence = sentence_around(segment.text, at);
         if (sentence.second > sentence.first && sentences.insert(sentence).second) {
           std::string_view quote(segment.text.data() + sentence.first, sentence.second - sentence.first);
-          std::size_t start = segment.start + utf8::length(std::string_view(segment.text).substr(0, sentence.first));
+          if (sentence.first < counted_bytes) counted_bytes = counted_points = 0;
+          counted_points += utf8::length(std::string_view(segment.text).substr(counted_bytes, sentence.first - counted_bytes));
+          counted_bytes = sentence.first;
+          std::size_t start = segment.start + counted_points;
           Coding coding;
           coding.document_id = document.id;
           coding.document_sha256 = document.sha256;
@@ -111,7 +117,8 @@ std::vector<Coding> OfflineCoder::code_document(const Document& document) const 
           coding.code_id = rule.code_id;
           coding.codebook_version = codebook_version_;
           coding.coder = kOfflineCoderName;
-          coding.rationale = "rule matched \"" + std::string(match.data(), match.size()) + "\"";
+          coding.rationale.reserve(match.size() + 15);
+          coding.rationale.append("rule matched \"").append(match.data(), match.size()).append("\"");
           codings.push_back(std::move(coding));
         }
         // Continue after this sentence: one coding per sentence and code.

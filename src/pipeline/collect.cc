@@ -1,6 +1,7 @@
 #include "pipeline/collect.h"
 
 #include <cmath>
+#include <iterator>
 #include <set>
 
 #include "pipeline/documents.h"
@@ -43,13 +44,23 @@ class Collector {
     CodedDocument coded = code_document(*coder_, d);
     stages_.code += std::chrono::steady_clock::now() - code_start;
     corpus_.rejected_quotes += coded.rejected_quotes;
-    corpus_.codings.insert(corpus_.codings.end(), std::make_move_iterator(coded.codings.begin()),
-                           std::make_move_iterator(coded.codings.end()));
+    coded_count_ += coded.codings.size();
+    coded_.push_back(std::move(coded.codings));
     corpus_.documents.push_back(std::move(*r.document));
     return Status::success();
   }
 
-  Corpus take() { return std::move(corpus_); }
+  // The codings in input order. Kept per document until now and moved once into a vector of
+  // the right size: growing one vector by doubling moved every coding several times.
+  Corpus take() {
+    corpus_.codings.reserve(corpus_.codings.size() + coded_count_);
+    for (auto& codings : coded_) {
+      std::move(codings.begin(), codings.end(), std::back_inserter(corpus_.codings));
+      std::vector<coder::Coding>().swap(codings);
+    }
+    coded_.clear();
+    return std::move(corpus_);
+  }
 
  private:
   Status skipped(const privsep::DocumentReply& r) {
@@ -69,6 +80,8 @@ class Collector {
   const RecordFn& record_;
   Stages& stages_;
   Corpus corpus_;
+  std::vector<std::vector<coder::Coding>> coded_;  // per document, in input order
+  std::size_t coded_count_ = 0;
 };
 
 }  // namespace

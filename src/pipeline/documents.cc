@@ -1,5 +1,6 @@
 #include "pipeline/documents.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "common/utf8.h"
@@ -14,16 +15,17 @@ bool quote_matches(const coder::Coding& coding, const Segment& s) {
 
 CodedDocument code_document(const coder::OfflineCoder& coder, const Document& document) {
   CodedDocument result;
+  result.codings = coder.code_document(document);
   std::unordered_map<std::string_view, const Segment*> segments;
+  segments.reserve(document.segments.size());
   for (const auto& s : document.segments) segments.emplace(s.id, &s);
-  for (auto& coding : coder.code_document(document)) {
+  // Rejected codings are dropped in place: the accepted ones are not moved again.
+  auto rejected = std::remove_if(result.codings.begin(), result.codings.end(), [&](const coder::Coding& coding) {
     auto it = segments.find(coding.segment_id);
-    if (it != segments.end() && quote_matches(coding, *it->second)) {
-      result.codings.push_back(std::move(coding));
-    } else {
-      ++result.rejected_quotes;
-    }
-  }
+    return it == segments.end() || !quote_matches(coding, *it->second);
+  });
+  result.rejected_quotes = static_cast<std::size_t>(result.codings.end() - rejected);
+  result.codings.erase(rejected, result.codings.end());
   return result;
 }
 

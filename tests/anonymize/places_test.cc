@@ -172,6 +172,45 @@ TEST_CASE("names learned in a document are replaced everywhere in it") {
   CHECK(doc2.segments[1].text == "Grace period is over");
 }
 
+// After the last segment that teaches a name, segments are not anonymized a second time:
+// the result must be what two whole passes give (the second knowing every learned name).
+TEST_CASE("a document is anonymized as by two whole passes") {
+  PlaceFixture f(policy_with(Action::kPseudonymize));
+  const std::vector<std::pair<std::string, std::string>> turns = {
+      {"", "Bea asks me when I am coming home."},
+      {"", "I send money to my daughter Bea every month."},
+      {"", "Tendai Moyo started on Monday."},
+      {"", "Moyo was nervous, and Tendai too. Bea called."},
+      {"INTERVIEWER", "And Bea? Call me on 07700 900123."},
+      {"", "Nothing here to learn, Tendai said."}};
+  for (std::size_t cut = 1; cut <= turns.size(); ++cut) {
+    std::vector<std::pair<std::string, std::string>> part(turns.begin(), turns.begin() + static_cast<long>(cut));
+    auto doc = document_of(part);
+    std::map<std::string, std::size_t> counts;
+    anonymize_document(doc, f.anonymizer, counts);
+    // Two whole passes, by hand.
+    LearnedNames learned;
+    for (const auto& [speaker, text] : part) {
+      if (!speaker.empty()) f.anonymizer.anonymize_speaker(speaker, &learned);
+      f.anonymizer.anonymize(text, &learned);
+    }
+    learned.frozen = true;
+    std::map<std::string, std::size_t> expected_counts;
+    CAPTURE(cut);
+    for (std::size_t i = 0; i < part.size(); ++i) {
+      if (!part[i].first.empty()) {
+        auto speaker = f.anonymizer.anonymize_speaker(part[i].first, &learned);
+        CHECK(doc.segments[i].speaker == speaker.text);
+        for (const auto& [type, n] : speaker.counts) expected_counts[type] += n;
+      }
+      auto text = f.anonymizer.anonymize(part[i].second, &learned);
+      CHECK(doc.segments[i].text == text.text);
+      for (const auto& [type, n] : text.counts) expected_counts[type] += n;
+    }
+    CHECK(counts == expected_counts);
+  }
+}
+
 TEST_CASE("the bundled place and word lists") {
   const Gazetteer g = Gazetteer::bundled();
   REQUIRE(g.has_places());
