@@ -81,6 +81,16 @@ OfflineCoder::OfflineCoder(OfflineCoder&&) noexcept = default;
 OfflineCoder& OfflineCoder::operator=(OfflineCoder&&) noexcept = default;
 
 std::vector<Coding> OfflineCoder::code_document(const Document& document) const {
+  // Matches are found first and kept small; the codings (a dozen strings each) are then made
+  // in place in a vector of the right size, so none is moved by the vector growing.
+  struct Found {
+    const Segment* segment;
+    const Rule* rule;
+    std::size_t start, end;                  // code points in the document
+    std::size_t quote_begin, quote_end;      // bytes in the segment's text
+    std::size_t match_begin, match_end;      // bytes in the segment's text
+  };
+  std::vector<Found> found;
   std::vector<Coding> codings;
   if (rules_.empty()) return codings;
   std::vector<int> hits;
@@ -106,20 +116,9 @@ std::vector<Coding> OfflineCoder::code_document(const Document& document) const 
           if (sentence.first < counted_bytes) counted_bytes = counted_points = 0;
           counted_points += utf8::length(std::string_view(segment.text).substr(counted_bytes, sentence.first - counted_bytes));
           counted_bytes = sentence.first;
-          std::size_t start = segment.start + counted_points;
-          Coding coding;
-          coding.document_id = document.id;
-          coding.document_sha256 = document.sha256;
-          coding.segment_id = segment.id;
-          coding.start = start;
-          coding.end = start + utf8::length(quote);
-          coding.quote = std::string(quote);
-          coding.code_id = rule.code_id;
-          coding.codebook_version = codebook_version_;
-          coding.coder = kOfflineCoderName;
-          coding.rationale.reserve(match.size() + 15);
-          coding.rationale.append("rule matched \"").append(match.data(), match.size()).append("\"");
-          codings.push_back(std::move(coding));
+          const std::size_t start = segment.start + counted_points;
+          found.push_back({&segment, &rule, start, start + utf8::length(quote), sentence.first, sentence.second, at,
+                           at + match.size()});
         }
         // Continue after this sentence: one coding per sentence and code.
         std::size_t next = std::max(sentence.second, at + std::max<std::size_t>(match.size(), 1));
@@ -127,6 +126,24 @@ std::vector<Coding> OfflineCoder::code_document(const Document& document) const 
         pos = next;
       }
     }
+  }
+  codings.resize(found.size());
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    const Found& f = found[i];
+    const std::string_view text = f.segment->text;
+    Coding& coding = codings[i];
+    coding.document_id = document.id;
+    coding.document_sha256 = document.sha256;
+    coding.segment_id = f.segment->id;
+    coding.start = f.start;
+    coding.end = f.end;
+    coding.quote = text.substr(f.quote_begin, f.quote_end - f.quote_begin);
+    coding.code_id = f.rule->code_id;
+    coding.codebook_version = codebook_version_;
+    coding.coder = kOfflineCoderName;
+    const std::string_view matched = text.substr(f.match_begin, f.match_end - f.match_begin);
+    coding.rationale.reserve(matched.size() + 15);
+    coding.rationale.append("rule matched \"").append(matched).append("\"");
   }
   return codings;
 }

@@ -61,6 +61,9 @@ std::string document_id_for_path(std::string_view relative_path) {
 
 void render_document_text(Document& document) {
   std::string text;
+  std::size_t bytes = 0;
+  for (const auto& segment : document.segments) bytes += segment.text.size() + segment.speaker.size() + segment.field.size() + 8;
+  text.reserve(bytes);
   std::size_t cursor = 0;  // code points in `text`
   for (std::size_t i = 0; i < document.segments.size(); ++i) {
     Segment& segment = document.segments[i];

@@ -7,39 +7,33 @@
 #include <utility>
 
 namespace cqda::exporter {
-namespace {
 
-// The codings with their code, segment and document replaced by small numbers (in order of
-// first appearance), so that the counts below index arrays instead of hashing and comparing
-// strings for every coding. Codings come grouped by segment from every coder, so a run of
-// the same segment or document is recognised by comparing with the previous coding and
-// looked up once; any order still gives the right numbers. Views point into `codings`.
-struct Indexed {
-  std::vector<std::string_view> codes, segments, documents;
-  std::vector<std::uint32_t> code, segment, document;  // per coding
-
-  explicit Indexed(const std::vector<coder::Coding>& codings) {
-    std::unordered_map<std::string_view, std::uint32_t> code_ids, segment_ids, document_ids;
-    auto number = [](std::unordered_map<std::string_view, std::uint32_t>& ids, std::vector<std::string_view>& names,
-                     std::string_view name) {
-      auto [it, added] = ids.emplace(name, static_cast<std::uint32_t>(names.size()));
-      if (added) names.push_back(name);
-      return it->second;
-    };
-    code.reserve(codings.size());
-    segment.reserve(codings.size());
-    document.reserve(codings.size());
-    const coder::Coding* previous = nullptr;
-    for (const auto& c : codings) {
-      code.push_back(number(code_ids, codes, c.code_id));
-      const bool same_segment = previous && previous->segment_id == c.segment_id;
-      segment.push_back(same_segment ? segment.back() : number(segment_ids, segments, c.segment_id));
-      const bool same_document = previous && previous->document_id == c.document_id;
-      document.push_back(same_document ? document.back() : number(document_ids, documents, c.document_id));
-      previous = &c;
-    }
+// Codings come grouped by segment from every coder, so a run of the same segment or document
+// is recognised by comparing with the previous coding and looked up once; any order still
+// gives the right numbers.
+CodingIndex::CodingIndex(const std::vector<coder::Coding>& codings) {
+  std::unordered_map<std::string_view, std::uint32_t> code_ids, segment_ids, document_ids;
+  auto number = [](std::unordered_map<std::string_view, std::uint32_t>& ids, std::vector<std::string_view>& names,
+                   std::string_view name) {
+    auto [it, added] = ids.emplace(name, static_cast<std::uint32_t>(names.size()));
+    if (added) names.push_back(name);
+    return it->second;
+  };
+  code.reserve(codings.size());
+  segment.reserve(codings.size());
+  document.reserve(codings.size());
+  const coder::Coding* previous = nullptr;
+  for (const auto& c : codings) {
+    code.push_back(number(code_ids, codes, c.code_id));
+    const bool same_segment = previous && previous->segment_id == c.segment_id;
+    segment.push_back(same_segment ? segment.back() : number(segment_ids, segments, c.segment_id));
+    const bool same_document = previous && previous->document_id == c.document_id;
+    document.push_back(same_document ? document.back() : number(document_ids, documents, c.document_id));
+    previous = &c;
   }
-};
+}
+
+namespace {
 
 // Sorted, without repeats.
 void sort_unique(std::vector<std::uint64_t>& v) {
@@ -51,13 +45,12 @@ std::uint64_t pack(std::uint32_t high, std::uint32_t low) { return (std::uint64_
 
 }  // namespace
 
-std::map<std::string, CodeFrequency> code_frequencies(const std::vector<coder::Coding>& codings) {
-  const Indexed x(codings);
+std::map<std::string, CodeFrequency> code_frequencies(const CodingIndex& x) {
   std::vector<CodeFrequency> counts(x.codes.size());
   std::vector<std::uint64_t> code_segments, code_documents;  // (code, segment), (code, document)
-  code_segments.reserve(codings.size());
-  code_documents.reserve(codings.size());
-  for (std::size_t i = 0; i < codings.size(); ++i) {
+  code_segments.reserve(x.code.size());
+  code_documents.reserve(x.code.size());
+  for (std::size_t i = 0; i < x.code.size(); ++i) {
     ++counts[x.code[i]].codings;
     code_segments.push_back(pack(x.code[i], x.segment[i]));
     code_documents.push_back(pack(x.code[i], x.document[i]));
@@ -71,26 +64,24 @@ std::map<std::string, CodeFrequency> code_frequencies(const std::vector<coder::C
   return out;
 }
 
-std::map<std::string, std::map<std::string, std::size_t>> code_matrix(const std::vector<coder::Coding>& codings) {
-  const Indexed x(codings);
+std::map<std::string, std::map<std::string, std::size_t>> code_matrix(const CodingIndex& x) {
   std::unordered_map<std::uint64_t, std::size_t> counts;  // (document, code) -> codings
-  for (std::size_t i = 0; i < codings.size(); ++i) ++counts[pack(x.document[i], x.code[i])];
+  for (std::size_t i = 0; i < x.code.size(); ++i) ++counts[pack(x.document[i], x.code[i])];
   std::map<std::string, std::map<std::string, std::size_t>> out;
   for (const auto& [pair, n] : counts)
     out[std::string(x.documents[pair >> 32])][std::string(x.codes[pair & 0xffffffffu])] = n;
   return out;
 }
 
-std::vector<CodePair> code_cooccurrence(const std::vector<coder::Coding>& codings) {
-  const Indexed x(codings);
+std::vector<CodePair> code_cooccurrence(const CodingIndex& x) {
   // Codes in id order, so that each pair is counted once as (smaller id, larger id).
   std::vector<std::uint32_t> by_name(x.codes.size()), rank(x.codes.size());
   for (std::uint32_t k = 0; k < by_name.size(); ++k) by_name[k] = k;
   std::sort(by_name.begin(), by_name.end(), [&](std::uint32_t a, std::uint32_t b) { return x.codes[a] < x.codes[b]; });
   for (std::uint32_t r = 0; r < by_name.size(); ++r) rank[by_name[r]] = r;
   std::vector<std::uint64_t> segment_codes;  // (segment, code rank)
-  segment_codes.reserve(codings.size());
-  for (std::size_t i = 0; i < codings.size(); ++i) segment_codes.push_back(pack(x.segment[i], rank[x.code[i]]));
+  segment_codes.reserve(x.code.size());
+  for (std::size_t i = 0; i < x.code.size(); ++i) segment_codes.push_back(pack(x.segment[i], rank[x.code[i]]));
   sort_unique(segment_codes);
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::size_t> counts;  // by rank: the order of the ids
   for (std::size_t begin = 0; begin < segment_codes.size();) {
@@ -107,6 +98,18 @@ std::vector<CodePair> code_cooccurrence(const std::vector<coder::Coding>& coding
   std::stable_sort(pairs.begin(), pairs.end(),
                    [](const CodePair& a, const CodePair& b) { return a.segments > b.segments; });
   return pairs;
+}
+
+std::map<std::string, CodeFrequency> code_frequencies(const std::vector<coder::Coding>& codings) {
+  return code_frequencies(CodingIndex(codings));
+}
+
+std::map<std::string, std::map<std::string, std::size_t>> code_matrix(const std::vector<coder::Coding>& codings) {
+  return code_matrix(CodingIndex(codings));
+}
+
+std::vector<CodePair> code_cooccurrence(const std::vector<coder::Coding>& codings) {
+  return code_cooccurrence(CodingIndex(codings));
 }
 
 }  // namespace cqda::exporter

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "coder/coding.h"
@@ -17,19 +19,33 @@ struct CodeFrequency {
   std::size_t documents = 0;  // distinct documents with the code
 };
 
-// code id -> frequency
-std::map<std::string, CodeFrequency> code_frequencies(const std::vector<coder::Coding>& codings);
-
-// document id -> code id -> codings
-std::map<std::string, std::map<std::string, std::size_t>> code_matrix(const std::vector<coder::Coding>& codings);
-
 struct CodePair {
   std::string first;   // first < second
   std::string second;
   std::size_t segments = 0;  // segments coded with both
 };
 
+// The codings with their code, segment and document numbered (in order of first appearance),
+// made once for all the counts a report takes: each pass over a large corpus's codings reads
+// hundreds of megabytes. Holds views into the codings, which must outlive it.
+class CodingIndex {
+ public:
+  explicit CodingIndex(const std::vector<coder::Coding>& codings);
+
+  std::vector<std::string_view> codes, segments, documents;
+  std::vector<std::uint32_t> code, segment, document;  // per coding
+};
+
+// code id -> frequency
+std::map<std::string, CodeFrequency> code_frequencies(const CodingIndex& index);
+std::map<std::string, CodeFrequency> code_frequencies(const std::vector<coder::Coding>& codings);
+
+// document id -> code id -> codings
+std::map<std::string, std::map<std::string, std::size_t>> code_matrix(const CodingIndex& index);
+std::map<std::string, std::map<std::string, std::size_t>> code_matrix(const std::vector<coder::Coding>& codings);
+
 // Pairs of distinct codes that share a segment, most frequent first (ties by ids).
+std::vector<CodePair> code_cooccurrence(const CodingIndex& index);
 std::vector<CodePair> code_cooccurrence(const std::vector<coder::Coding>& codings);
 
 }  // namespace cqda::exporter

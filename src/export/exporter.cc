@@ -105,14 +105,15 @@ std::string segment_ref(const coder::Coding& c) {
   return c.document_id + ", segment " + (dot == std::string::npos ? c.segment_id : c.segment_id.substr(dot + 2));
 }
 
-void render_overview(std::ostringstream& out, const ExportInput& in) {
+using CodeMatrix = std::map<std::string, std::map<std::string, std::size_t>>;
+
+void render_overview(std::ostringstream& out, const ExportInput& in, const CodeMatrix& matrix) {
   const auto& docs = *in.documents;
   std::size_t segments = 0, words = 0;
   for (const auto& d : docs) {
     segments += d.segments.size();
     words += word_count(d.text);
   }
-  auto matrix = code_matrix(*in.codings);
   out << "## Corpus overview\n\n"
       << docs.size() << " documents, " << segments << " segments, " << words << " words, "
       << in.codings->size() << " codings.\n\n"
@@ -187,9 +188,9 @@ void render_codebook(std::ostringstream& out, const codebook::Codebook& book) {
   }
 }
 
-void render_frequencies(std::ostringstream& out, const ExportInput& in) {
+void render_frequencies(std::ostringstream& out, const ExportInput& in, const CodingIndex& index, const CodeMatrix& matrix) {
   const auto& book = *in.codebook;
-  auto freq = code_frequencies(*in.codings);
+  auto freq = code_frequencies(index);
   out << "## Code frequencies\n\n| Code | Name | Codings | Segments | Documents |\n|---|---|---:|---:|---:|\n";
   for (const auto& code : book.codes) {
     CodeFrequency f;
@@ -198,7 +199,6 @@ void render_frequencies(std::ostringstream& out, const ExportInput& in) {
         << " | " << f.documents << " |\n";
   }
   out << "\n### Per document\n\n| Document | Codes (codings) |\n|---|---|\n";
-  auto matrix = code_matrix(*in.codings);
   for (const auto& d : *in.documents) {
     out << "| `" << d.id << "` | ";
     auto it = matrix.find(d.id);
@@ -214,7 +214,7 @@ void render_frequencies(std::ostringstream& out, const ExportInput& in) {
     out << " |\n";
   }
   out << "\n## Co-occurring codes\n\nPairs of codes applied to the same segment, most frequent first.\n\n";
-  auto pairs = code_cooccurrence(*in.codings);
+  auto pairs = code_cooccurrence(index);
   if (pairs.empty()) {
     out << "No segment carries two codes.\n\n";
     return;
@@ -289,7 +289,9 @@ std::string render_report(const ExportInput& in) {
       << "- Generated: " << in.generated_at << " by cqda " << in.tool_version << "\n"
       << "- Codebook: version " << in.codebook->version << ", sha256 `" << in.codebook->sha256 << "`\n"
       << "- Policy: sha256 `" << in.policy->sha256 << "`\n\n";
-  render_overview(out, in);
+  const CodingIndex index(*in.codings);  // one pass over the codings for all the counts
+  const CodeMatrix matrix = code_matrix(index);
+  render_overview(out, in, matrix);
   if (!in.coding_notes.empty()) {
     out << "## Coding\n\n";
     for (const auto& note : in.coding_notes) out << "- " << md::escape_inline(note) << "\n";
@@ -297,7 +299,7 @@ std::string render_report(const ExportInput& in) {
   }
   render_anonymization(out, in);
   render_codebook(out, *in.codebook);
-  render_frequencies(out, in);
+  render_frequencies(out, in, index, matrix);
   render_excerpts(out, in);
   return out.str();
 }
