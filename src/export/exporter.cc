@@ -373,10 +373,11 @@ std::string render_document_markdown(const Document& document, const std::vector
 
 namespace {
 
-// codings.json into `text`, calling `flush` after each coding (a staged file writes the text
-// out in blocks; a string keeps it all).
-template <typename Flush>
-Status codings_json_into(const ExportInput& in, std::string& text, Flush&& flush) {
+// codings.json, streamed: the envelope and each coding are validated against
+// schemas/codings.schema.json as they are written (one coding at a time keeps memory flat for
+// large corpora). Fails with the file, the JSON pointer and the rule.
+Status write_codings_json(const ExportInput& in, StagedFile& file) {
+  std::string& text = file.text();
   Json out;
   out["format"] = "cqda-codings-v1";
   out["run_id"] = in.run_id;
@@ -416,15 +417,15 @@ Status codings_json_into(const ExportInput& in, std::string& text, Flush&& flush
     text += i ? ",\n    " : "\n    ";
     if (!append_json_text_checked(text, j))
       return make_error("codings.json: coding " + std::to_string(i) + " holds text that is not valid UTF-8");
-    if (auto st = flush(); !st) return st;
+    if (auto st = file.flush_if_full(); !st) return st;
   }
   text += in.codings->empty() ? "]\n}\n" : "\n  ]\n}\n";
   return {};
 }
 
-// codings.csv into `text`, calling `flush` after each row.
-template <typename Flush>
-Status codings_csv_into(const ExportInput& in, std::string& out, Flush&& flush) {
+// codings.csv (RFC 4180), one row per coding.
+Status write_codings_csv(const ExportInput& in, StagedFile& file) {
+  std::string& out = file.text();
   out += csv::format_row({"document_id", "document_path", "segment_id", "start", "end", "code_id",
                           "code_name", "coder", "codebook_version", "quote", "rationale"});
   std::unordered_map<std::string_view, std::string_view> paths, names;
@@ -451,33 +452,21 @@ Status codings_csv_into(const ExportInput& in, std::string& out, Flush&& flush) 
     field(std::to_string(c.codebook_version), ',');
     field(in.policy->exports.include_quotes ? std::string_view(c.quote) : std::string_view(excluded), ',');
     field(c.rationale, '\n');
-    if (auto st = flush(); !st) return st;
+    if (auto st = file.flush_if_full(); !st) return st;
   }
   return {};
 }
 
-// Writes a file from a renderer above, block by block.
-template <typename Render>
-Result<ExportedFile> write_streamed(const Staging& stage, const std::string& path, Render&& render) {
+// Writes `path` with `write` (one of the writers above), block by block.
+Result<ExportedFile> write_streamed(const Staging& stage, const std::string& path,
+                                    Status (*write)(const ExportInput&, StagedFile&), const ExportInput& in) {
   auto file = stage.open(path);
   if (!file) return file.error();
-  if (auto st = render(file->text(), [&] { return file->flush_if_full(); }); !st) return st.error();
+  if (auto st = write(in, *file); !st) return st.error();
   return file->close();
 }
 
 }  // namespace
-
-Result<std::string> render_codings_json(const ExportInput& in) {
-  std::string text;
-  if (auto st = codings_json_into(in, text, [] { return Status::success(); }); !st) return st.error();
-  return text;
-}
-
-std::string codings_csv(const ExportInput& in) {
-  std::string out;
-  codings_csv_into(in, out, [] { return Status::success(); });
-  return out;
-}
 
 Result<std::vector<ExportedFile>> write_exports(const std::filesystem::path& output_dir, const ExportInput& in) {
   const auto& formats = in.policy->exports.formats;
@@ -496,7 +485,7 @@ Result<std::vector<ExportedFile>> write_exports(const std::filesystem::path& out
   std::future<Result<ExportedFile>> codings_json;
   if (has(policy::ExportFormat::kJson))
     codings_json = std::async(std::launch::async, [&] {
-      return write_streamed(stage, "codings.json", [&](std::string& text, auto&& flush) { return codings_json_into(in, text, flush); });
+      return write_streamed(stage, "codings.json", write_codings_json, in);
     });
   // Joins the worker on every path out of this function.
   struct Join {
@@ -505,7 +494,7 @@ Result<std::vector<ExportedFile>> write_exports(const std::filesystem::path& out
   } join{codings_json};
 
   if (has(policy::ExportFormat::kCsv)) {
-    auto csv = write_streamed(stage, "codings.csv", [&](std::string& text, auto&& flush) { return codings_csv_into(in, text, flush); });
+    auto csv = write_streamed(stage, "codings.csv", write_codings_csv, in);
     if (!csv) return csv.error();
     stage.record(std::move(csv).value());
   }

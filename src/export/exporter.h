@@ -57,11 +57,6 @@ std::string render_report(const ExportInput& input);
 // `codings` are the document's own, in any order.
 std::string render_document_markdown(const Document& document, const std::vector<const coder::Coding*>& codings,
                                      const codebook::Codebook& codebook);
-// codings.json, streamed: the envelope and each coding are validated against
-// schemas/codings.schema.json as they are written (one coding at a time keeps memory flat
-// for large corpora). Fails with the file, the JSON pointer and the rule.
-Result<std::string> render_codings_json(const ExportInput& input);
-std::string codings_csv(const ExportInput& input);
 
 // The path under anonymized/ for a document: text formats keep their name; others get
 // ".txt" appended ("interviews/p07.docx" -> "interviews/p07.docx.txt").
