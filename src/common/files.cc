@@ -66,13 +66,6 @@ Status write_all(int fd, std::string_view content) {
   return {};
 }
 
-Status write_new_file(const std::filesystem::path& path, std::string_view content, unsigned mode) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
-  if (!fd.valid()) return make_error("create(" + path.string() + "): " + errno_text(errno));
-  if (auto st = write_all(fd.get(), content); !st) return make_error("write(" + path.string() + "): " + st.error().message);
-  return {};
-}
-
 Status write_file_atomic(const std::filesystem::path& path, std::string_view content, unsigned mode) {
   std::filesystem::path tmp = path;
   tmp += ".tmp-XXXXXX";

@@ -21,10 +21,6 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view con
 // Writes all of `content` to `fd`, retrying short writes and EINTR; the error is errno's text.
 Status write_all(int fd, std::string_view content);
 
-// Creates `path` (which must not exist; a symlink there is refused) and writes `content`,
-// without fsync: for files in a private staging folder that is synced once as a whole.
-Status write_new_file(const std::filesystem::path& path, std::string_view content, unsigned mode = 0644);
-
 // A secret at a default place such as /run/secrets/NAME is present when it is a regular file
 // with content. A missing file, an empty one, or a folder (what a bind mount of an absent
 // Compose secret can leave) all mean "not given", so a deployment can leave any secret out.

@@ -37,12 +37,18 @@ struct Sha256::Context {
   EVP_MD_CTX* ctx = nullptr;
 };
 
-Sha256::Sha256() : context_(new Context) {
-  context_->ctx = EVP_MD_CTX_new();
-  if (context_->ctx == nullptr || EVP_DigestInit_ex(context_->ctx, sha256_method(), nullptr) != 1) {
-    EVP_MD_CTX_free(context_->ctx);
-    delete context_;
+Sha256::Sha256() {
+  const EVP_MD* method = sha256_method();  // may throw: nothing is allocated yet
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  if (ctx == nullptr || EVP_DigestInit_ex(ctx, method, nullptr) != 1) {
+    EVP_MD_CTX_free(ctx);
     throw std::runtime_error("SHA-256 failed");
+  }
+  try {
+    context_ = new Context{ctx};
+  } catch (...) {
+    EVP_MD_CTX_free(ctx);
+    throw;
   }
 }
 

@@ -30,7 +30,7 @@ class Sha256 {
 
  private:
   struct Context;
-  Context* context_;
+  Context* context_ = nullptr;
 };
 std::string to_hex(const std::uint8_t* data, std::size_t size);
 template <std::size_t N>

@@ -15,6 +15,8 @@
 #include <optional>
 #include <stdexcept>
 
+#include "common/utf8.h"
+
 namespace cqda {
 
 std::size_t json_nesting_depth(std::string_view text, std::size_t limit) {
@@ -164,11 +166,13 @@ struct QuickSchema {
   std::optional<std::vector<std::string>> string_enum;  // an enum of strings only
 };
 
-// A local `$ref` ("#/definitions/x") inside `root`, or null.
+// A local `$ref` ("#/definitions/x") inside `root`, or null. valijson also decodes %xx in a
+// pointer and drops a trailing slash; such a reference is left to it.
 const Json* resolve_local(const Json& root, const Json& ref) {
   if (!ref.is_string()) return nullptr;
   const std::string& text = ref.get_ref<const std::string&>();
-  if (text.rfind('#', 0) != 0) return nullptr;
+  if (text.rfind('#', 0) != 0 || text.find('%') != std::string::npos || (text.size() > 1 && text.back() == '/'))
+    return nullptr;
   try {
     Json::json_pointer pointer(text.substr(1));
     return root.contains(pointer) ? &root.at(pointer) : nullptr;
@@ -182,19 +186,21 @@ std::optional<std::size_t> length_bound(const Json& value) {
   return static_cast<std::size_t>(value.get<std::uint64_t>());
 }
 
-std::unique_ptr<QuickSchema> compile_quick(const Json& schema, const Json& root, int depth = 0) {
+// `budget` bounds the nodes compiled: each $ref is compiled where it is used, so a schema
+// that refers to a definition many times over could otherwise grow without end.
+std::unique_ptr<QuickSchema> compile_quick(const Json& schema, const Json& root, int& budget, int depth = 0) {
   using Type = QuickSchema::Type;
   static const std::map<std::string, Type, std::less<>> kTypes = {
       {"object", Type::kObject}, {"array", Type::kArray},     {"string", Type::kString}, {"integer", Type::kInteger},
       {"number", Type::kNumber}, {"boolean", Type::kBoolean}, {"null", Type::kNull}};
-  if (!schema.is_object() || depth > 32) return nullptr;  // deeper: a $ref cycle, or near one
+  if (!schema.is_object() || depth > 32 || --budget < 0) return nullptr;  // deeper: a $ref cycle, or near one
   if (auto ref = schema.find("$ref"); ref != schema.end()) {
     // A reference alone (annotations aside) is its target; beside other keywords it is
     // valijson's to interpret.
     for (auto it = schema.begin(); it != schema.end(); ++it)
       if (it.key() != "$ref" && it.key() != "description" && it.key() != "title") return nullptr;
     const Json* target = resolve_local(root, *ref);
-    return target ? compile_quick(*target, root, depth + 1) : nullptr;
+    return target ? compile_quick(*target, root, budget, depth + 1) : nullptr;
   }
   auto quick = std::make_unique<QuickSchema>();
   for (auto it = schema.begin(); it != schema.end(); ++it) {
@@ -207,7 +213,7 @@ std::unique_ptr<QuickSchema> compile_quick(const Json& schema, const Json& root,
       quick->type = kTypes.find(value.get<std::string>())->second;
     } else if (key == "properties" && value.is_object()) {
       for (auto p = value.begin(); p != value.end(); ++p) {
-        auto child = compile_quick(p.value(), root, depth + 1);
+        auto child = compile_quick(p.value(), root, budget, depth + 1);
         if (!child) return nullptr;
         quick->properties.emplace_back(p.key(), std::move(child));
       }
@@ -217,14 +223,14 @@ std::unique_ptr<QuickSchema> compile_quick(const Json& schema, const Json& root,
         quick->required.push_back(name.get<std::string>());
       }
     } else if (key == "items" && value.is_object()) {
-      quick->items = compile_quick(value, root, depth + 1);
+      quick->items = compile_quick(value, root, budget, depth + 1);
       if (!quick->items) return nullptr;
     } else if ((key == "minItems" || key == "maxItems") && length_bound(value)) {
       (key == "minItems" ? quick->min_items : quick->max_items) = length_bound(value);
     } else if (key == "additionalProperties" && value.is_boolean()) {
       quick->additional_allowed = value.get<bool>();
     } else if (key == "additionalProperties" && value.is_object()) {
-      quick->additional = compile_quick(value, root, depth + 1);
+      quick->additional = compile_quick(value, root, budget, depth + 1);
       if (!quick->additional) return nullptr;
     } else if ((key == "minimum" || key == "maximum") && value.is_number()) {
       (key == "minimum" ? quick->minimum : quick->maximum) = value.get<double>();
@@ -250,9 +256,10 @@ std::unique_ptr<QuickSchema> compile_quick(const Json& schema, const Json& root,
 }
 
 // Characters as valijson's minLength and maxLength count them (utils::u8_strlen): bytes that
-// are not UTF-8 continuation bytes, the first byte always; it stops at a NUL, so a string with
-// one is left to valijson.
+// are not UTF-8 continuation bytes, the first byte always. It stops at a NUL, and on invalid
+// UTF-8 (an overlong NUL ends it too), so a string with either is left to valijson.
 std::optional<std::size_t> valijson_length(const std::string& text) {
+  if (utf8::first_invalid_byte(text)) return std::nullopt;
   std::size_t count = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
@@ -418,7 +425,8 @@ struct SchemaValidator::Impl {
 SchemaValidator::SchemaValidator(const Json& schema) : impl_(std::make_unique<Impl>()) {
   impl_->schema = schema;
   impl_->patterns = has_pattern(schema);
-  impl_->quick = compile_quick(schema, schema);
+  int budget = 10000;
+  impl_->quick = compile_quick(schema, schema, budget);
   const nlohmann::json plain = to_plain(without_patterns(schema));
   try {
     valijson::SchemaParser parser;

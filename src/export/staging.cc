@@ -59,16 +59,19 @@ Staging::~Staging() {
 }
 
 StagedFile::StagedFile(UniqueFd fd, std::string relative_path, std::string full_path)
-    : fd_(std::move(fd)), relative_path_(std::move(relative_path)), full_path_(std::move(full_path)) {
-  buffer_.reserve(kBlock + kBlock / 4);
+    : fd_(std::move(fd)), relative_path_(std::move(relative_path)), full_path_(std::move(full_path)) {}
+
+Status StagedFile::write_out(std::string_view bytes) {
+  if (!fd_.valid()) return make_error("write(" + full_path_ + "): the file is closed");
+  if (auto st = write_all(fd_.get(), bytes); !st) return make_error("write(" + full_path_ + "): " + st.error().message);
+  hash_.update(bytes);
+  bytes_ += bytes.size();
+  return {};
 }
 
 Status StagedFile::flush() {
   if (buffer_.empty()) return {};
-  if (!fd_.valid()) return make_error("write(" + full_path_ + "): the file is closed");
-  if (auto st = write_all(fd_.get(), buffer_); !st) return make_error("write(" + full_path_ + "): " + st.error().message);
-  hash_.update(buffer_);
-  bytes_ += buffer_.size();
+  if (auto st = write_out(buffer_); !st) return st;
   buffer_.clear();
   return {};
 }
@@ -80,10 +83,7 @@ Status StagedFile::append(std::string_view bytes) {
   }
   // A large piece is written from where it is rather than copied into the buffer.
   if (auto st = flush(); !st) return st;
-  if (auto st = write_all(fd_.get(), bytes); !st) return make_error("write(" + full_path_ + "): " + st.error().message);
-  hash_.update(bytes);
-  bytes_ += bytes.size();
-  return {};
+  return write_out(bytes);
 }
 
 Result<ExportedFile> StagedFile::close() {
@@ -113,7 +113,7 @@ Result<StagedFile> Staging::open(const std::string& relative_path) const {
 Status Staging::add(const std::string& relative_path, std::string_view content) {
   auto file = open(relative_path);
   if (!file) return file.error();
-  if (auto st = file->append(content); !st) return st;
+  if (auto st = file->write_out(content); !st) return st;  // whole: nothing to buffer
   auto written = file->close();
   if (!written) return written.error();
   record(std::move(written).value());

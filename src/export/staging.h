@@ -28,7 +28,10 @@ class StagedFile {
  public:
   static constexpr std::size_t kBlock = 1 << 20;
 
-  std::string& text() { return buffer_; }
+  std::string& text() {
+    if (buffer_.capacity() < kBlock) buffer_.reserve(kBlock + kBlock / 4);
+    return buffer_;
+  }
   Status append(std::string_view bytes);
   Status flush_if_full() { return buffer_.size() >= kBlock ? flush() : Status::success(); }
   Result<ExportedFile> close();
@@ -37,6 +40,7 @@ class StagedFile {
   friend class Staging;
   StagedFile(UniqueFd fd, std::string relative_path, std::string full_path);
   Status flush();
+  Status write_out(std::string_view bytes);  // writes and hashes, past the buffer
 
   UniqueFd fd_;
   std::string relative_path_, full_path_;

@@ -19,7 +19,7 @@ CodedDocument code_document(const coder::OfflineCoder& coder, const Document& do
   std::unordered_map<std::string_view, const Segment*> segments;
   segments.reserve(document.segments.size());
   for (const auto& s : document.segments) segments.emplace(s.id, &s);
-  // Rejected codings are dropped in place: the accepted ones are not moved again.
+  // Rejected codings are dropped in place: an accepted one moves at most once.
   auto rejected = std::remove_if(result.codings.begin(), result.codings.end(), [&](const coder::Coding& coding) {
     auto it = segments.find(coding.segment_id);
     return it == segments.end() || !quote_matches(coding, *it->second);

@@ -118,6 +118,23 @@ TEST_CASE("the quick form of a schema accepts exactly what valijson accepts", "[
   REQUIRE(short_text.has_quick_form());
   const std::string with_nul("a\0bcdef", 7);
   CHECK(short_text.validate(Json(with_nul)).empty() == short_text.validate(nlohmann::json(with_nul)).empty());
+  // valijson's count also ends at invalid UTF-8 (an overlong NUL): left to it as well.
+  const SchemaValidator two(Json::parse(R"({"type":"string","minLength":2})"));
+  const std::string overlong("\xc0\x80\xc0\x80", 4);
+  CHECK(two.validate(Json(overlong)).empty() == two.validate(nlohmann::json(overlong)).empty());
+  // Definitions that each use the previous one twice would compile to a million nodes: the
+  // quick form gives up instead, and valijson (which shares them) decides.
+  Json doubling = Json::parse(R"({"definitions":{"d0":{"type":"string"}}})");
+  for (int i = 1; i <= 20; ++i) {
+    const std::string ref = "#/definitions/d" + std::to_string(i - 1);
+    doubling["definitions"]["d" + std::to_string(i)] = {{"properties", {{"a", {{"$ref", ref}}}, {"b", {{"$ref", ref}}}}}};
+  }
+  doubling["properties"]["x"] = {{"$ref", "#/definitions/d20"}};
+  const SchemaValidator deep(doubling);
+  CHECK_FALSE(deep.has_quick_form());
+  CHECK(deep.validate(Json::parse(R"({"x":{"a":{"a":{}}}})")).empty());
+  // A $ref valijson would read differently (%-escapes, a trailing slash) has no quick form.
+  CHECK_FALSE(SchemaValidator(Json::parse(R"({"definitions":{"a-b":{"type":"string"}},"properties":{"x":{"$ref":"#/definitions/a%2Db"}}})")).has_quick_form());
   CHECK_FALSE(short_text.validate(Json("\xc3\xa9t\xc3\xa9")).empty());
   CHECK(short_text.validate(Json("\xc3\xa9\xc3\xa9")).empty());
 }
