@@ -6,8 +6,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <string>
 
 #include "codebook/codebook.h"
 #include "common/files.h"
@@ -44,6 +47,29 @@ struct HealthcheckFlags {
   bool plain_http = false;
   int timeout_ms = 5000;
 };
+
+// A run touches hundreds of megabytes of fresh memory, and on a virtual machine every 4 KiB
+// page fault is expensive: with transparent huge pages one fault maps 2 MiB. glibc's malloc
+// asks for them (madvise) only when its tunable is set at start-up, so `cqda run` executes
+// itself once more with it set, before it has opened anything. The reader process is forked
+// from that image and inherits it. Nothing changes when the kernel offers no huge pages, the
+// caller already chose a value, or the re-execution fails.
+void reexec_with_huge_pages(char** argv) {
+  constexpr const char* kTunable = "glibc.malloc.hugetlb";
+  const char* current = std::getenv("GLIBC_TUNABLES");
+  const std::string before = current ? current : "";
+  if (before.find(kTunable) != std::string::npos) return;
+  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string modes;
+  if (!std::getline(thp, modes) || modes.find("[never]") != std::string::npos) return;
+  const std::string value = before.empty() ? std::string(kTunable) + "=1" : before + ":" + kTunable + "=1";
+  if (::setenv("GLIBC_TUNABLES", value.c_str(), 1) != 0) return;
+  std::fflush(nullptr);
+  ::execv("/proc/self/exe", argv);
+  // Still here: go on with the allocator as it is, and leave the environment as it was.
+  if (current) ::setenv("GLIBC_TUNABLES", before.c_str(), 1);
+  else ::unsetenv("GLIBC_TUNABLES");
+}
 
 // A healthy server refuses an unauthenticated GET /mcp with 401 (see http/probe.h).
 int healthcheck(const HealthcheckFlags& flags) {
@@ -375,6 +401,7 @@ int main(int argc, char** argv) {
       if (!vault_key.empty()) run_options.vault_key = vault_key;
       run_options.progress = !no_progress && ::isatty(STDERR_FILENO);
       run_options.llm_backend_from_flag = apply_llm_flags(run_llm, run_options.llm);
+      reexec_with_huge_pages(argv);
       return pipeline::run(run_options, stdout, stderr);
     }
     if (*serve_cmd) {

@@ -1,8 +1,16 @@
 #include "pipeline/collect.h"
 
+#include <algorithm>
 #include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <iterator>
+#include <mutex>
+#include <optional>
 #include <set>
+#include <thread>
+#include <utility>
 
 #include "pipeline/documents.h"
 #include "pipeline/progress.h"
@@ -10,10 +18,106 @@
 namespace cqda::pipeline {
 namespace {
 
+// Coding runs on a thread of its own, so the main thread can take the next reply from the
+// reader (and record it) while the previous document is coded: on a run of the offline coder
+// these are the two largest costs in the supervisor. Documents are coded in the order they
+// arrive and kept in that order. The queue is bounded: when coding falls behind, the main
+// thread stops taking replies and the reader's window fills.
+class CodingThread {
+ public:
+  CodingThread(const coder::OfflineCoder& coder, std::size_t capacity, Stages& stages)
+      : coder_(coder), capacity_(std::max<std::size_t>(capacity, 1)), stages_(stages), thread_([this] { work(); }) {}
+  ~CodingThread() { join(); }
+  CodingThread(const CodingThread&) = delete;
+  CodingThread& operator=(const CodingThread&) = delete;
+
+  void push(Document&& document) {
+    std::unique_lock lock(mutex_);
+    space_.wait(lock, [&] { return queue_.size() < capacity_ || failure_; });
+    if (failure_) return;  // finish() reports it
+    queue_.push_back(std::move(document));
+    ready_.notify_one();
+  }
+
+  // Waits for the queue to drain and the thread to end; rethrows what coding threw.
+  void finish() {
+    join();
+    if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
+  }
+
+  // After finish(): the documents in arrival order and their codings, flattened once into a
+  // vector of the right size (growing one vector by doubling moved every coding several times).
+  void take(std::vector<Document>& documents, std::vector<coder::Coding>& codings, std::size_t& rejected) {
+    documents.reserve(documents.size() + documents_.size());
+    std::move(documents_.begin(), documents_.end(), std::back_inserter(documents));
+    documents_.clear();
+    codings.reserve(codings.size() + coded_count_);
+    for (auto& per_document : coded_) {
+      std::move(per_document.begin(), per_document.end(), std::back_inserter(codings));
+      std::vector<coder::Coding>().swap(per_document);
+    }
+    coded_.clear();
+    rejected += rejected_;
+  }
+
+ private:
+  void join() {
+    {
+      std::lock_guard lock(mutex_);
+      closed_ = true;
+      ready_.notify_one();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void work() {
+    try {
+      for (;;) {
+        Document document;
+        {
+          std::unique_lock lock(mutex_);
+          ready_.wait(lock, [&] { return !queue_.empty() || closed_; });
+          if (queue_.empty()) return;
+          document = std::move(queue_.front());
+          queue_.pop_front();
+          space_.notify_one();
+        }
+        const auto start = std::chrono::steady_clock::now();
+        CodedDocument coded = code_document(coder_, document);
+        stages_.code += std::chrono::steady_clock::now() - start;
+        rejected_ += coded.rejected_quotes;
+        coded_count_ += coded.codings.size();
+        coded_.push_back(std::move(coded.codings));
+        documents_.push_back(std::move(document));
+      }
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      failure_ = std::current_exception();
+      space_.notify_all();
+    }
+  }
+
+  const coder::OfflineCoder& coder_;
+  const std::size_t capacity_;
+  Stages& stages_;  // only `code`, only from this thread until it is joined
+  std::mutex mutex_;
+  std::condition_variable ready_, space_;
+  std::deque<Document> queue_;
+  bool closed_ = false;
+  std::exception_ptr failure_;
+  // Owned by the coding thread until it is joined.
+  std::vector<Document> documents_;
+  std::vector<std::vector<coder::Coding>> coded_;  // per document, in arrival order
+  std::size_t coded_count_ = 0, rejected_ = 0;
+  std::thread thread_;  // last: started once everything it uses exists
+};
+
 class Collector {
  public:
   Collector(const coder::OfflineCoder* coder, const CollectOptions& options, const RecordFn& record, Stages& stages)
-      : coder_(coder), options_(options), record_(record), stages_(stages) {}
+      : options_(options), record_(record), stages_(stages) {
+    if (coder) coding_.emplace(*coder, options.window, stages);
+  }
 
   Status refused(const std::vector<privsep::ScanEntry>& entries) {
     for (const auto& r : entries) {
@@ -36,29 +140,16 @@ class Collector {
     for (const auto& [type, n] : r.anonymization_counts) corpus_.anonymization_counts[type] += n;
     corpus_.bytes += r.raw_bytes;
     if (r.text_kind == privsep::TextKind::kRaw) corpus_.raw_documents.insert(d.id);
-    if (!coder_) {
-      corpus_.documents.push_back(std::move(*r.document));
-      return Status::success();
-    }
-    auto code_start = std::chrono::steady_clock::now();
-    CodedDocument coded = code_document(*coder_, d);
-    stages_.code += std::chrono::steady_clock::now() - code_start;
-    corpus_.rejected_quotes += coded.rejected_quotes;
-    coded_count_ += coded.codings.size();
-    coded_.push_back(std::move(coded.codings));
-    corpus_.documents.push_back(std::move(*r.document));
+    if (coding_) coding_->push(std::move(*r.document));
+    else corpus_.documents.push_back(std::move(*r.document));
     return Status::success();
   }
 
-  // The codings in input order. Kept per document until now and moved once into a vector of
-  // the right size: growing one vector by doubling moved every coding several times.
   Corpus take() {
-    corpus_.codings.reserve(corpus_.codings.size() + coded_count_);
-    for (auto& codings : coded_) {
-      std::move(codings.begin(), codings.end(), std::back_inserter(corpus_.codings));
-      std::vector<coder::Coding>().swap(codings);
+    if (coding_) {
+      coding_->finish();
+      coding_->take(corpus_.documents, corpus_.codings, corpus_.rejected_quotes);
     }
-    coded_.clear();
     return std::move(corpus_);
   }
 
@@ -75,13 +166,11 @@ class Collector {
     return Status::success();
   }
 
-  const coder::OfflineCoder* coder_;
   const CollectOptions& options_;
   const RecordFn& record_;
   Stages& stages_;
   Corpus corpus_;
-  std::vector<std::vector<coder::Coding>> coded_;  // per document, in input order
-  std::size_t coded_count_ = 0;
+  std::optional<CodingThread> coding_;  // last: joined before the rest is destroyed
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <map>
 #include <optional>
@@ -43,6 +44,11 @@ Json counts_json(const std::map<std::string, std::size_t>& counts) {
 }  // namespace
 
 std::string tool_version() { return CQDA_VERSION; }
+
+bool malloc_huge_pages() {
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  return tunables && std::string_view(tunables).find("glibc.malloc.hugetlb=1") != std::string_view::npos;
+}
 
 int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   auto fail = [&](int code, const std::string& message) {
@@ -269,7 +275,7 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   if (!corpus.skipped.empty())
     std::fprintf(out, "  %zu input files could not be processed (exit code %d); fix or remove them and run again\n",
                  corpus.skipped.size(), kExitInputsSkipped);
-  record("timing", {{"seconds", stages.to_json()}, {"input_bytes", corpus.bytes}});
+  record("timing", {{"seconds", stages.to_json()}, {"input_bytes", corpus.bytes}, {"malloc_huge_pages", malloc_huge_pages()}});
   return finish(code, code == kExitOk ? "ok" : code == kExitCodingIncomplete ? "coding incomplete" : "inputs skipped");
 }
 

@@ -40,4 +40,8 @@ int run(const RunOptions& options, std::FILE* out, std::FILE* err);
 
 std::string tool_version();
 
+// Whether this process's malloc was started with transparent huge pages (`cqda run`
+// re-executes itself for them; see cli.cc). The run log's timing record says so.
+bool malloc_huge_pages();
+
 }  // namespace cqda::pipeline

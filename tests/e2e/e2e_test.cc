@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -429,4 +431,66 @@ TEST_CASE("path escapes named with --file are refused by the reader, recorded, a
   CHECK_THAT(log, Catch::Contains("reader: seccomp allow-list"));
   auto verify = run_cqda({"verify", only_run_log(dirs.output).string(), "--allow-unsigned"});
   CHECK(verify.exit_code == 0);
+}
+
+namespace {
+
+Json timing_record(const fs::path& output) {
+  std::ifstream log(only_run_log(output));
+  for (std::string line; std::getline(log, line);) {
+    Json record = Json::parse(line);
+    if (record["type"] == "timing") return record["data"];
+  }
+  FAIL("the run log has no timing record");
+  return {};
+}
+
+bool kernel_offers_huge_pages() {
+  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string modes;
+  return std::getline(thp, modes) && modes.find("[never]") == std::string::npos;
+}
+
+// Restores an environment variable when the test ends, however it ends.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value) ::setenv(name, value, 1);
+    else ::unsetenv(name);
+  }
+  ~ScopedEnv() {
+    if (old_) ::setenv(name_, old_->c_str(), 1);
+    else ::unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+}  // namespace
+
+TEST_CASE("cqda run asks malloc for huge pages unless the caller chose otherwise", "[e2e]") {
+  SECTION("no tunables: it re-executes itself with them when the kernel offers huge pages") {
+    ScopedEnv env("GLIBC_TUNABLES", nullptr);
+    RunDirs dirs;
+    auto r = run_cqda(run_args(examples() / "corpus", dirs));
+    REQUIRE(r.exit_code == 0);
+    CHECK(timing_record(dirs.output)["malloc_huge_pages"] == kernel_offers_huge_pages());
+  }
+  SECTION("the caller's choice is kept") {
+    ScopedEnv env("GLIBC_TUNABLES", "glibc.malloc.hugetlb=0");
+    RunDirs dirs;
+    auto r = run_cqda(run_args(examples() / "corpus", dirs));
+    REQUIRE(r.exit_code == 0);
+    CHECK(timing_record(dirs.output)["malloc_huge_pages"] == false);
+  }
+  SECTION("other tunables do not stop it") {
+    ScopedEnv env("GLIBC_TUNABLES", "glibc.malloc.arena_max=4");
+    RunDirs dirs;
+    auto r = run_cqda(run_args(examples() / "corpus", dirs));
+    REQUIRE(r.exit_code == 0);
+    CHECK(timing_record(dirs.output)["malloc_huge_pages"] == kernel_offers_huge_pages());
+  }
 }
