@@ -12,6 +12,7 @@
 #include "common/json_text.h"
 #include "common/utf8.h"
 #include "export/analysis.h"
+#include "export/coding_json.h"
 #include "export/markdown.h"
 #include "resources/resources.h"
 
@@ -66,24 +67,6 @@ std::unordered_map<std::string_view, std::vector<const coder::Coding*>> codings_
 
 // Keys in sorted order, as codings.json has always had them. Built as an ordered Json so
 // that the schema's quick form checks it without a conversion.
-Json coding_json(const coder::Coding& c, const policy::ExportPolicy& policy) {
-  Json j = Json::object();
-  if (!c.cache_key.empty()) j["cache_key"] = c.cache_key;
-  j["code_id"] = c.code_id;
-  j["codebook_version"] = c.codebook_version;
-  j["coder"] = c.coder;
-  j["document_id"] = c.document_id;
-  j["document_sha256"] = c.document_sha256;
-  j["end"] = c.end;
-  if (!c.memo.empty() && policy.include_memos) j["memo"] = c.memo;
-  if (!c.prompt_hash.empty()) j["prompt_hash"] = c.prompt_hash;
-  j["quote"] = policy.include_quotes ? c.quote : std::string("[quote excluded by policy]");
-  if (!c.rationale.empty()) j["rationale"] = c.rationale;
-  j["segment_id"] = c.segment_id;
-  j["start"] = c.start;
-  return j;
-}
-
 std::string code_label(const codebook::Codebook& book, const std::string& id) {
   const codebook::Code* code = book.find(id);
   return code ? code->name : id;
@@ -410,8 +393,9 @@ Status write_codings_json(const ExportInput& in, StagedFile& file) {
   text += envelope;
   text += "[";
   const SchemaValidator& item = validator("codings.schema.json#/properties/codings/items");
+  CodingJsonBuffer buffer(in.policy->exports);
   for (std::size_t i = 0; i < in.codings->size(); ++i) {
-    Json j = coding_json((*in.codings)[i], in.policy->exports);
+    const Json& j = buffer.fill((*in.codings)[i]);
     auto violations = item.validate(j, "/codings/" + std::to_string(i));
     if (!violations.empty()) return validation_error("codings.json", "codings.schema.json", violations);
     text += i ? ",\n    " : "\n    ";

@@ -10,6 +10,7 @@
 #include "common/hash.h"
 #include "common/json.h"
 #include "export/analysis.h"
+#include "export/coding_json.h"
 #include "export/exporter.h"
 #include "export/markdown.h"
 #include "export/staging.h"
@@ -330,4 +331,40 @@ TEST_CASE("markdown escaping", "[export]") {
   CHECK(exporter::md::escape("# h\n- item") == "\\# h\n\\- item");
   CHECK(exporter::md::escape_inline("a\nb") == "a b");
   CHECK(exporter::md::blockquote("a\nb") == "> a\n> b\n");
+}
+
+TEST_CASE("the reused coding object equals a fresh one for every coding, whatever changes between them", "[export]") {
+  std::mt19937 rng(7);
+  auto pick = [&](std::initializer_list<const char*> options) {
+    std::uniform_int_distribution<std::size_t> d(0, options.size() - 1);
+    return std::string(*(options.begin() + d(rng)));
+  };
+  for (bool quotes : {true, false}) {
+    for (bool memos : {true, false}) {
+      policy::ExportPolicy policy;
+      policy.include_quotes = quotes;
+      policy.include_memos = memos;
+      exporter::CodingJsonBuffer buffer(policy);
+      for (int i = 0; i < 2000; ++i) {
+        coder::Coding c;
+        c.document_id = pick({"a", "interview-with-a-long-identifier-01", ""});
+        c.document_sha256 = pick({"", std::string(64, 'a').c_str()});
+        c.segment_id = pick({"a.s0001", "interview-with-a-long-identifier-01.s0042"});
+        c.start = std::uniform_int_distribution<std::size_t>(0, 1u << 20)(rng);
+        c.end = c.start + std::uniform_int_distribution<std::size_t>(0, 500)(rng);
+        c.quote = pick({"", "short", "a quote long enough to leave the small-string buffer behind", "\xc3\xa9t\xc3\xa9"});
+        c.code_id = pick({"care", "agency-vs-direct-employment"});
+        c.codebook_version = std::uniform_int_distribution<int>(1, 9)(rng);
+        c.coder = pick({"offline-rules", "llm:a-model-with-a-long-name", "Ana"});
+        c.memo = pick({"", "", "a memo"});
+        c.rationale = pick({"", "rule matched \"care\""});
+        c.prompt_hash = pick({"", "", std::string(64, 'b').c_str()});
+        c.cache_key = pick({"", "", std::string(64, 'c').c_str()});
+        const Json expected = exporter::coding_json(c, policy);
+        const Json& got = buffer.fill(c);
+        REQUIRE(got == expected);
+        REQUIRE(got.dump() == expected.dump());
+      }
+    }
+  }
 }
