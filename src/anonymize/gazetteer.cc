@@ -107,19 +107,20 @@ Gazetteer Gazetteer::bundled() {
                            resources::get("data/names/surnames.txt"),
                            resources::get("data/names/ambiguous.txt"));
   // The embedded lists are NFC and sorted already (scripts/make-place-lists.mjs); the views
-  // point into the binary, so one copy serves every anonymizer.
-  static const std::shared_ptr<const SortedList> places = [] {
+  // point into the binary, so one copy serves every anonymizer. Never destroyed: a quarter of
+  // a million entries need not be freed one by one as the process exits.
+  static const auto* const places = new std::shared_ptr<const SortedList>([] {
     auto list = std::make_shared<SortedList>(resources::get("data/places/places.txt"));
     list->index_heads();
     return list;
-  }();
-  static const std::shared_ptr<const SortedList> english = [] {
+  }());
+  static const auto* const english = new std::shared_ptr<const SortedList>([] {
     auto list = std::make_shared<SortedList>(resources::get("data/words/english.txt"));
     list->index_entries();
     return list;
-  }();
-  g.places_ = places;
-  g.english_ = english;
+  }());
+  g.places_ = *places;
+  g.english_ = *english;
   return g;
 }
 

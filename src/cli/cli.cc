@@ -402,6 +402,7 @@ int main(int argc, char** argv) {
       run_options.progress = !no_progress && ::isatty(STDERR_FILENO);
       run_options.llm_backend_from_flag = apply_llm_flags(run_llm, run_options.llm);
       reexec_with_huge_pages(argv);
+      run_options.leave_memory_to_exit = true;  // main returns right after
       return pipeline::run(run_options, stdout, stderr);
     }
     if (*serve_cmd) {

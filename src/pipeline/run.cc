@@ -6,7 +6,9 @@
 #include <cstdlib>
 #include <ctime>
 #include <map>
+#include <memory>
 #include <optional>
+#include <vector>
 
 #include "anonymize/anonymizer.h"
 #include "codebook/codebook.h"
@@ -39,6 +41,16 @@ Json counts_json(const std::map<std::string, std::size_t>& counts) {
   Json out = Json::object();
   for (const auto& [k, v] : counts) out[k] = v;
   return out;
+}
+
+// A process that exits right after the run need not free its corpus: the kernel drops the
+// address space at once, while freeing hundreds of thousands of codings and segments one by
+// one took a third of a second on the bench corpus. Only the corpus is left (anonymized text
+// and codings); keys and the vault are wiped and freed as always. The object stays reachable
+// from a list that is never destroyed, so leak checkers do not report it.
+void leave_to_exit(Corpus&& corpus) {
+  static auto* const kept = new std::vector<std::unique_ptr<Corpus>>();
+  kept->push_back(std::make_unique<Corpus>(std::move(corpus)));
 }
 
 }  // namespace
@@ -276,7 +288,9 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
     std::fprintf(out, "  %zu input files could not be processed (exit code %d); fix or remove them and run again\n",
                  corpus.skipped.size(), kExitInputsSkipped);
   record("timing", {{"seconds", stages.to_json()}, {"input_bytes", corpus.bytes}, {"malloc_huge_pages", malloc_huge_pages()}});
-  return finish(code, code == kExitOk ? "ok" : code == kExitCodingIncomplete ? "coding incomplete" : "inputs skipped");
+  code = finish(code, code == kExitOk ? "ok" : code == kExitCodingIncomplete ? "coding incomplete" : "inputs skipped");
+  if (o.leave_memory_to_exit) leave_to_exit(std::move(corpus));
+  return code;
 }
 
 }  // namespace cqda::pipeline
