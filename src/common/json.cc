@@ -118,33 +118,85 @@ nlohmann::json to_plain(const Json& in) {
 }
 
 // A copy of the schema without `pattern` keywords (checked with RE2 instead).
-Json without_patterns(const Json& schema) {
+// The string keywords the second pass checks instead of valijson: `pattern` (valijson's
+// regex is not RE2) and `minLength`/`maxLength` (valijson stops counting at a NUL, so
+// "\u0000" followed by a megabyte would pass any maxLength). Only well-formed ones: anything
+// else stays for valijson to refuse.
+bool is_string_check(const std::string& key, const Json& value) {
+  if (key == "pattern") return value.is_string();
+  if (key == "minLength" || key == "maxLength") return value.is_number_unsigned();
+  return false;
+}
+
+Json without_string_checks(const Json& schema) {
   if (schema.is_object()) {
     Json out = Json::object();
     for (auto it = schema.begin(); it != schema.end(); ++it) {
-      if (it.key() == "pattern" && it.value().is_string()) continue;
-      out[it.key()] = without_patterns(it.value());
+      if (is_string_check(it.key(), it.value())) continue;
+      out[it.key()] = without_string_checks(it.value());
     }
     return out;
   }
   if (schema.is_array()) {
     Json out = Json::array();
-    for (const auto& item : schema) out.push_back(without_patterns(item));
+    for (const auto& item : schema) out.push_back(without_string_checks(item));
     return out;
   }
   return schema;
 }
 
-// Whether a schema has any `pattern` keyword (a string, as valijson would read it).
-bool has_pattern(const Json& schema) {
+// Whether a schema has any keyword the second pass checks.
+bool has_string_check(const Json& schema) {
   if (schema.is_object()) {
     for (auto it = schema.begin(); it != schema.end(); ++it)
-      if ((it.key() == "pattern" && it.value().is_string()) || has_pattern(it.value())) return true;
+      if (is_string_check(it.key(), it.value()) || has_string_check(it.value())) return true;
   } else if (schema.is_array()) {
     for (const auto& item : schema)
-      if (has_pattern(item)) return true;
+      if (has_string_check(item)) return true;
   }
   return false;
+}
+
+bool has_ref(const Json& node) {
+  if (node.is_object()) {
+    for (auto it = node.begin(); it != node.end(); ++it)
+      if (it.key() == "$ref" || has_ref(it.value())) return true;
+  } else if (node.is_array()) {
+    for (const auto& item : node)
+      if (has_ref(item)) return true;
+  }
+  return false;
+}
+
+// The second pass follows properties, additionalProperties, items and $ref. A string check
+// anywhere else (under anyOf, oneOf, allOf, not, if/then/else, definitions reached another
+// way...) would be taken from valijson and never made: such a schema is refused.
+bool string_check_out_of_reach(const Json& node, const Json& root, int depth = 0) {
+  if (!node.is_object() || depth > 64) return false;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string& key = it.key();
+    const Json& value = it.value();
+    if (key == "properties" && value.is_object()) {
+      for (const auto& child : value)
+        if (string_check_out_of_reach(child, root, depth + 1)) return true;
+    } else if ((key == "additionalProperties" || key == "items") && value.is_object()) {
+      if (string_check_out_of_reach(value, root, depth + 1)) return true;
+    } else if (key == "definitions" && value.is_object()) {
+      for (const auto& child : value)  // reached through $ref
+        if (string_check_out_of_reach(child, root, depth + 1)) return true;
+    } else if (!is_string_check(key, value) && (has_string_check(value) || has_ref(value))) {
+      return true;  // a $ref from there could lead to a definition with a string check
+    }
+  }
+  return false;
+}
+
+// Characters in full: bytes that are not UTF-8 continuation bytes, so U+0000 counts as one;
+// for valid UTF-8 this is the number of code points.
+std::size_t characters(const std::string& text) {
+  std::size_t count = 0;
+  for (char c : text) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return count;
 }
 
 // The keywords most of our schemas use, checked straight on an ordered Json: a result that
@@ -342,8 +394,8 @@ std::string escape_pointer_token(std::string_view token) {
 }
 
 struct SchemaValidator::Impl {
-  Json schema;  // the original, with patterns
-  bool patterns = false;  // whether it has any `pattern` for the second pass
+  Json schema;  // the original, with patterns and lengths
+  bool patterns = false;  // whether it has any string check (pattern, lengths) for the second pass
   std::unique_ptr<QuickSchema> quick;  // null when the schema uses other keywords
   valijson::Schema compiled;
   // Compiled on first use. A validator is shared by threads (an MCP server validates calls
@@ -397,10 +449,23 @@ struct SchemaValidator::Impl {
     node = resolve(node);
     if (!node || !node->is_object()) return;
     if (instance.is_string()) {
+      const std::string& value = instance.template get_ref<const std::string&>();
+      auto min_length = node->find("minLength");
+      auto max_length = node->find("maxLength");
+      if ((min_length != node->end() && min_length->is_number_unsigned()) ||
+          (max_length != node->end() && max_length->is_number_unsigned())) {
+        const std::size_t length = characters(value);
+        if (min_length != node->end() && min_length->is_number_unsigned() && length < min_length->get<std::uint64_t>())
+          out.push_back({path.pointer(prefix), "String should be no fewer than " +
+                                                   std::to_string(min_length->get<std::uint64_t>()) + " characters"});
+        if (max_length != node->end() && max_length->is_number_unsigned() && length > max_length->get<std::uint64_t>())
+          out.push_back({path.pointer(prefix), "String should be no more than " +
+                                                   std::to_string(max_length->get<std::uint64_t>()) + " characters"});
+      }
       auto pattern = node->find("pattern");
       if (pattern == node->end() || !pattern->is_string()) return;
       const std::string& text = pattern->template get_ref<const std::string&>();
-      if (!RE2::PartialMatch(instance.template get_ref<const std::string&>(), const_cast<Impl*>(this)->regex(text)))
+      if (!RE2::PartialMatch(value, const_cast<Impl*>(this)->regex(text)))
         out.push_back({path.pointer(prefix), "String does not match the pattern " + text});
     } else if (instance.is_object()) {
       auto properties = node->find("properties");
@@ -424,10 +489,13 @@ struct SchemaValidator::Impl {
 
 SchemaValidator::SchemaValidator(const Json& schema) : impl_(std::make_unique<Impl>()) {
   impl_->schema = schema;
-  impl_->patterns = has_pattern(schema);
+  impl_->patterns = has_string_check(schema);
+  if (impl_->patterns && string_check_out_of_reach(schema, schema))
+    throw std::logic_error("invalid JSON Schema: pattern, minLength or maxLength where cqda's string checks do not reach "
+                           "(only under properties, additionalProperties, items and definitions)");
   int budget = 10000;
   impl_->quick = compile_quick(schema, schema, budget);
-  const nlohmann::json plain = to_plain(without_patterns(schema));
+  const nlohmann::json plain = to_plain(without_string_checks(schema));
   try {
     valijson::SchemaParser parser;
     valijson::adapters::NlohmannJsonAdapter adapter(plain);

@@ -138,3 +138,41 @@ TEST_CASE("the quick form of a schema accepts exactly what valijson accepts", "[
   CHECK_FALSE(short_text.validate(Json("\xc3\xa9t\xc3\xa9")).empty());
   CHECK(short_text.validate(Json("\xc3\xa9\xc3\xa9")).empty());
 }
+
+TEST_CASE("string lengths count every character, U+0000 included, with or without a quick form", "[json]") {
+  // valijson stops counting at a NUL: "\u0000" and a megabyte after it would pass any
+  // maxLength. Lengths are checked by cqda's own pass instead.
+  const std::string nul_then_long = std::string(1, '\0') + std::string(5000, 'a');
+  const std::string nul_then_three = std::string(1, '\0') + "abc";
+  for (const char* text : {R"({"type":"object","properties":{"q":{"type":"string","minLength":3,"maxLength":100}}})",
+                           // a list of types: no quick form, valijson and the second pass alone
+                           R"({"type":["object","null"],"properties":{"q":{"type":"string","minLength":3,"maxLength":100}}})",
+                           R"({"type":"object","properties":{"q":{"$ref":"#/definitions/q"}},
+                               "definitions":{"q":{"type":"string","minLength":3,"maxLength":100}}})"}) {
+    INFO(text);
+    const SchemaValidator validator(Json::parse(text));
+    auto too_long = validator.validate(Json{{"q", nul_then_long}});
+    REQUIRE(too_long.size() == 1);
+    CHECK(too_long[0].pointer == "/q");
+    CHECK(too_long[0].message == "String should be no more than 100 characters");
+    CHECK(validator.validate(Json{{"q", nul_then_three}}).empty());  // four characters
+    auto too_short = validator.validate(Json{{"q", std::string("a\0", 2)}});
+    REQUIRE(too_short.size() == 1);
+    CHECK(too_short[0].message == "String should be no fewer than 3 characters");
+    CHECK(validator.validate(Json{{"q", "\xc3\xa9t\xc3\xa9"}}).empty());  // three characters, five bytes
+    CHECK(validator.validate(Json{{"q", std::string(101, 'x')}}).size() == 1);
+    CHECK(validator.validate(Json{{"q", std::string(100, 'x')}}).empty());
+  }
+}
+
+TEST_CASE("a string check where the second pass cannot reach it is refused with the schema", "[json]") {
+  CHECK_THROWS_AS(SchemaValidator(Json::parse(R"({"anyOf":[{"type":"string","maxLength":3},{"type":"integer"}]})")),
+                  std::logic_error);
+  CHECK_THROWS_AS(SchemaValidator(Json::parse(R"({"oneOf":[{"$ref":"#/definitions/s"}],"definitions":{"s":{"pattern":"a"}}})")),
+                  std::logic_error);
+  CHECK_THROWS_AS(SchemaValidator(Json::parse(R"({"type":"array","items":[{"type":"string","minLength":1}]})")),
+                  std::logic_error);
+  // Combinators without string checks, as tool schemas use them, stay fine.
+  CHECK_NOTHROW(SchemaValidator(Json::parse(
+      R"({"type":"object","properties":{"q":{"type":"string","maxLength":9}},"anyOf":[{"required":["q"]},{"required":["p"]}]})")));
+}
