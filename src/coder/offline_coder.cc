@@ -81,8 +81,14 @@ OfflineCoder::OfflineCoder(OfflineCoder&&) noexcept = default;
 OfflineCoder& OfflineCoder::operator=(OfflineCoder&&) noexcept = default;
 
 std::vector<Coding> OfflineCoder::code_document(const Document& document) const {
+  std::vector<Coding> codings;
+  code_document(document, codings);
+  return codings;
+}
+
+void OfflineCoder::code_document(const Document& document, std::vector<Coding>& codings) const {
   // Matches are found first and kept small; the codings (a dozen strings each) are then made
-  // in place in a vector of the right size, so none is moved by the vector growing.
+  // in place at the end of the vector, grown once for the document.
   struct Found {
     const Segment* segment;
     const Rule* rule;
@@ -91,8 +97,7 @@ std::vector<Coding> OfflineCoder::code_document(const Document& document) const 
     std::size_t match_begin, match_end;      // bytes in the segment's text
   };
   std::vector<Found> found;
-  std::vector<Coding> codings;
-  if (rules_.empty()) return codings;
+  if (rules_.empty()) return;
   std::vector<int> hits;
   for (const Segment& segment : document.segments) {
     hits.clear();
@@ -127,11 +132,12 @@ std::vector<Coding> OfflineCoder::code_document(const Document& document) const 
       }
     }
   }
-  codings.resize(found.size());
+  const std::size_t base = codings.size();
+  codings.resize(base + found.size());
   for (std::size_t i = 0; i < found.size(); ++i) {
     const Found& f = found[i];
     const std::string_view text = f.segment->text;
-    Coding& coding = codings[i];
+    Coding& coding = codings[base + i];
     coding.document_id = document.id;
     coding.document_sha256 = document.sha256;
     coding.segment_id = f.segment->id;
@@ -145,7 +151,6 @@ std::vector<Coding> OfflineCoder::code_document(const Document& document) const 
     coding.rationale.reserve(matched.size() + 15);
     coding.rationale.append("rule matched \"").append(matched).append("\"");
   }
-  return codings;
 }
 
 }  // namespace cqda::coder

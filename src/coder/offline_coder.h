@@ -31,6 +31,8 @@ class OfflineCoder {
   // Codings for one document, in segment order, then code order. At most one coding per
   // (sentence, code). Thread-safe: RE2 matching is const.
   std::vector<Coding> code_document(const Document& document) const;
+  // The same codings, appended to `out` (a corpus's codings can then grow in one vector).
+  void code_document(const Document& document, std::vector<Coding>& out) const;
 
  private:
   struct Rule {

@@ -45,18 +45,14 @@ class CodingThread {
     if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
   }
 
-  // After finish(): the documents in arrival order and their codings, flattened once into a
-  // vector of the right size (growing one vector by doubling moved every coding several times).
+  // After finish(): the documents in arrival order and their codings.
   void take(std::vector<Document>& documents, std::vector<coder::Coding>& codings, std::size_t& rejected) {
     documents.reserve(documents.size() + documents_.size());
     std::move(documents_.begin(), documents_.end(), std::back_inserter(documents));
     documents_.clear();
-    codings.reserve(codings.size() + coded_count_);
-    for (auto& per_document : coded_) {
-      std::move(per_document.begin(), per_document.end(), std::back_inserter(codings));
-      std::vector<coder::Coding>().swap(per_document);
-    }
-    coded_.clear();
+    if (codings.empty()) codings = std::move(codings_);
+    else std::move(codings_.begin(), codings_.end(), std::back_inserter(codings));
+    codings_.clear();
     rejected += rejected_;
   }
 
@@ -83,11 +79,10 @@ class CodingThread {
           space_.notify_one();
         }
         const auto start = std::chrono::steady_clock::now();
-        CodedDocument coded = code_document(coder_, document);
+        // Appended to one vector: it grows by doubling (a move of each coding about once in
+        // all), and a vector that large gets huge pages, where a vector per document did not.
+        rejected_ += code_document(coder_, document, codings_);
         stages_.code += std::chrono::steady_clock::now() - start;
-        rejected_ += coded.rejected_quotes;
-        coded_count_ += coded.codings.size();
-        coded_.push_back(std::move(coded.codings));
         documents_.push_back(std::move(document));
       }
     } catch (...) {
@@ -107,8 +102,8 @@ class CodingThread {
   std::exception_ptr failure_;
   // Owned by the coding thread until it is joined.
   std::vector<Document> documents_;
-  std::vector<std::vector<coder::Coding>> coded_;  // per document, in arrival order
-  std::size_t coded_count_ = 0, rejected_ = 0;
+  std::vector<coder::Coding> codings_;  // in arrival order
+  std::size_t rejected_ = 0;
   std::thread thread_;  // last: started once everything it uses exists
 };
 

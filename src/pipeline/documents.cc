@@ -15,18 +15,25 @@ bool quote_matches(const coder::Coding& coding, const Segment& s) {
 
 CodedDocument code_document(const coder::OfflineCoder& coder, const Document& document) {
   CodedDocument result;
-  result.codings = coder.code_document(document);
+  result.rejected_quotes = code_document(coder, document, result.codings);
+  return result;
+}
+
+std::size_t code_document(const coder::OfflineCoder& coder, const Document& document, std::vector<coder::Coding>& out) {
+  const std::size_t base = out.size();
+  coder.code_document(document, out);
   std::unordered_map<std::string_view, const Segment*> segments;
   segments.reserve(document.segments.size());
   for (const auto& s : document.segments) segments.emplace(s.id, &s);
   // Rejected codings are dropped in place: an accepted one moves at most once.
-  auto rejected = std::remove_if(result.codings.begin(), result.codings.end(), [&](const coder::Coding& coding) {
+  const auto first = out.begin() + static_cast<std::ptrdiff_t>(base);
+  auto rejected = std::remove_if(first, out.end(), [&](const coder::Coding& coding) {
     auto it = segments.find(coding.segment_id);
     return it == segments.end() || !quote_matches(coding, *it->second);
   });
-  result.rejected_quotes = static_cast<std::size_t>(result.codings.end() - rejected);
-  result.codings.erase(rejected, result.codings.end());
-  return result;
+  const auto count = static_cast<std::size_t>(out.end() - rejected);
+  out.erase(rejected, out.end());
+  return count;
 }
 
 }  // namespace cqda::pipeline

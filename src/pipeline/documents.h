@@ -17,6 +17,8 @@ struct CodedDocument {
 };
 
 CodedDocument code_document(const coder::OfflineCoder& coder, const Document& document);
+// The same, appended to `out`; returns how many codings were rejected.
+std::size_t code_document(const coder::OfflineCoder& coder, const Document& document, std::vector<coder::Coding>& out);
 
 // A coding's quote must be exactly the text at its span, and the span must lie inside the
 // segment it names.

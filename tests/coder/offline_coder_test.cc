@@ -89,3 +89,25 @@ TEST_CASE("sentence boundaries", "[coder]") {
   s = coder::sentence_around(t, t.size() - 1);
   CHECK(t.substr(s.first, s.second - s.first) == "Five");
 }
+
+TEST_CASE("codings appended to a corpus's vector equal those of each document alone", "[coder]") {
+  auto coder = coder::OfflineCoder::create(book());
+  REQUIRE(coder.ok());
+  Document a = doc({"We were short-staffed again. Then the night shift started.", "Nothing here."});
+  Document b = doc({"A double shift, and night shifts too.", "Short-staffed!"});
+  b.id = "other";
+  std::vector<coder::Coding> all;
+  coder->code_document(a, all);
+  const std::size_t after_a = all.size();
+  coder->code_document(b, all);
+  auto alone_a = coder->code_document(a), alone_b = coder->code_document(b);
+  REQUIRE(after_a == alone_a.size());
+  REQUIRE(all.size() == alone_a.size() + alone_b.size());
+  REQUIRE_FALSE(alone_b.empty());
+  auto same = [](const coder::Coding& x, const coder::Coding& y) {
+    return x.document_id == y.document_id && x.segment_id == y.segment_id && x.start == y.start && x.end == y.end &&
+           x.quote == y.quote && x.code_id == y.code_id && x.rationale == y.rationale;
+  };
+  for (std::size_t i = 0; i < alone_a.size(); ++i) CHECK(same(all[i], alone_a[i]));
+  for (std::size_t i = 0; i < alone_b.size(); ++i) CHECK(same(all[after_a + i], alone_b[i]));
+}
