@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <signal.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -53,9 +54,18 @@ struct HealthcheckFlags {
 // asks for them (madvise) only when its tunable is set at start-up, so `cqda run` executes
 // itself once more with it set, before it has opened anything. The reader process is forked
 // from that image and inherits it. Nothing changes when the kernel offers no huge pages, the
-// caller already chose a value, or the re-execution fails.
+// caller already chose a value, the process runs in secure mode (set-id or file
+// capabilities: glibc drops tunables there), it was started through the dynamic loader
+// (/proc/self/exe would be the loader), or the re-execution fails. CQDA_REEXEC marks the
+// second image, so there is never a third.
 void reexec_with_huge_pages(char** argv) {
   constexpr const char* kTunable = "glibc.malloc.hugetlb";
+  constexpr const char* kMarker = "CQDA_REEXEC";
+  if (std::getenv(kMarker)) {
+    ::unsetenv(kMarker);
+    return;
+  }
+  if (::getauxval(AT_SECURE) != 0 || ::getauxval(AT_BASE) == 0) return;
   const char* current = std::getenv("GLIBC_TUNABLES");
   const std::string before = current ? current : "";
   if (before.find(kTunable) != std::string::npos) return;
@@ -63,10 +73,11 @@ void reexec_with_huge_pages(char** argv) {
   std::string modes;
   if (!std::getline(thp, modes) || modes.find("[never]") != std::string::npos) return;
   const std::string value = before.empty() ? std::string(kTunable) + "=1" : before + ":" + kTunable + "=1";
-  if (::setenv("GLIBC_TUNABLES", value.c_str(), 1) != 0) return;
+  if (::setenv("GLIBC_TUNABLES", value.c_str(), 1) != 0 || ::setenv(kMarker, "1", 1) != 0) return;
   std::fflush(nullptr);
   ::execv("/proc/self/exe", argv);
   // Still here: go on with the allocator as it is, and leave the environment as it was.
+  ::unsetenv(kMarker);
   if (current) ::setenv("GLIBC_TUNABLES", before.c_str(), 1);
   else ::unsetenv("GLIBC_TUNABLES");
 }

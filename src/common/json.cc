@@ -118,22 +118,50 @@ nlohmann::json to_plain(const Json& in) {
 }
 
 // A copy of the schema without `pattern` keywords (checked with RE2 instead).
+// A non-negative integer, as a length bound must be (parsed text holds it unsigned; a schema
+// built in C++ from an int holds it signed).
+std::optional<std::uint64_t> non_negative_integer(const Json& value) {
+  if (value.is_number_unsigned()) return value.get<std::uint64_t>();
+  if (value.is_number_integer() && value.get<std::int64_t>() >= 0) return static_cast<std::uint64_t>(value.get<std::int64_t>());
+  return std::nullopt;
+}
+
+// Keywords whose values are data, not schemas: nothing under them is a keyword.
+bool holds_data(const std::string& key) {
+  return key == "enum" || key == "const" || key == "default" || key == "examples";
+}
+
 // The string keywords the second pass checks instead of valijson: `pattern` (valijson's
 // regex is not RE2) and `minLength`/`maxLength` (valijson stops counting at a NUL, so
-// "\u0000" followed by a megabyte would pass any maxLength). Only well-formed ones: anything
-// else stays for valijson to refuse.
+// "\u0000" followed by a megabyte would pass any maxLength).
 bool is_string_check(const std::string& key, const Json& value) {
   if (key == "pattern") return value.is_string();
-  if (key == "minLength" || key == "maxLength") return value.is_number_unsigned();
-  return false;
+  return key == "minLength" || key == "maxLength";
+}
+
+// Keywords whose value is an object of schemas by name: its keys are names, not keywords.
+bool holds_named_schemas(const std::string& key) {
+  return key == "properties" || key == "definitions" || key == "patternProperties";
+}
+
+Json without_string_checks(const Json& schema);
+
+Json without_string_checks_by_name(const Json& named) {
+  if (!named.is_object()) return without_string_checks(named);
+  Json out = Json::object();
+  for (auto it = named.begin(); it != named.end(); ++it) out[it.key()] = without_string_checks(it.value());
+  return out;
 }
 
 Json without_string_checks(const Json& schema) {
   if (schema.is_object()) {
     Json out = Json::object();
     for (auto it = schema.begin(); it != schema.end(); ++it) {
-      if (is_string_check(it.key(), it.value())) continue;
-      out[it.key()] = without_string_checks(it.value());
+      const std::string& key = it.key();
+      if (is_string_check(key, it.value())) continue;
+      out[key] = holds_data(key)            ? it.value()
+                 : holds_named_schemas(key) ? without_string_checks_by_name(it.value())
+                                            : without_string_checks(it.value());
     }
     return out;
   }
@@ -145,50 +173,65 @@ Json without_string_checks(const Json& schema) {
   return schema;
 }
 
-// Whether a schema has any keyword the second pass checks.
-bool has_string_check(const Json& schema) {
+// Whether a schema has a keyword `wanted` accepts (key and value) anywhere a schema can be.
+template <typename Wanted>
+bool has_keyword(const Json& schema, const Wanted& wanted) {
   if (schema.is_object()) {
-    for (auto it = schema.begin(); it != schema.end(); ++it)
-      if (is_string_check(it.key(), it.value()) || has_string_check(it.value())) return true;
+    for (auto it = schema.begin(); it != schema.end(); ++it) {
+      const std::string& key = it.key();
+      if (wanted(key, it.value())) return true;
+      if (holds_data(key)) continue;
+      if (holds_named_schemas(key) && it.value().is_object()) {
+        for (const auto& child : it.value())
+          if (has_keyword(child, wanted)) return true;
+      } else if (has_keyword(it.value(), wanted)) {
+        return true;
+      }
+    }
   } else if (schema.is_array()) {
     for (const auto& item : schema)
-      if (has_string_check(item)) return true;
+      if (has_keyword(item, wanted)) return true;
   }
   return false;
 }
 
-bool has_ref(const Json& node) {
-  if (node.is_object()) {
-    for (auto it = node.begin(); it != node.end(); ++it)
-      if (it.key() == "$ref" || has_ref(it.value())) return true;
-  } else if (node.is_array()) {
-    for (const auto& item : node)
-      if (has_ref(item)) return true;
-  }
-  return false;
+// Whether a schema has any keyword the second pass checks.
+bool has_string_check(const Json& schema) { return has_keyword(schema, is_string_check); }
+
+bool has_ref(const Json& schema) {
+  return has_keyword(schema, [](const std::string& key, const Json&) { return key == "$ref"; });
 }
 
-// The second pass follows properties, additionalProperties, items and $ref. A string check
-// anywhere else (under anyOf, oneOf, allOf, not, if/then/else, definitions reached another
-// way...) would be taken from valijson and never made: such a schema is refused.
-bool string_check_out_of_reach(const Json& node, const Json& root, int depth = 0) {
-  if (!node.is_object() || depth > 64) return false;
+// Why a schema's string checks cannot all be made by the second pass, or "" when they can.
+// The pass follows properties, additionalProperties, items and $ref (definitions are reached
+// through it); a check anywhere else (under anyOf, oneOf, allOf, not, if/then/else, tuple
+// items, beside a $ref, which draft 7 ignores) would be taken from valijson and never made.
+// A minLength or maxLength that is not a non-negative integer is refused too.
+std::string string_check_problem(const Json& node, int depth = 0) {
+  if (!node.is_object()) return "";
+  if (depth > 64) return "the schema nests deeper than 64 levels";
+  const bool ref = node.contains("$ref");
   for (auto it = node.begin(); it != node.end(); ++it) {
     const std::string& key = it.key();
     const Json& value = it.value();
-    if (key == "properties" && value.is_object()) {
+    if (holds_data(key)) continue;
+    if (is_string_check(key, value)) {
+      if (key != "pattern" && !non_negative_integer(value)) return key + " must be a non-negative integer";
+      if (ref) return key + " beside a $ref, which draft 7 ignores";
+      continue;
+    }
+    std::string problem;
+    if ((key == "properties" || key == "definitions") && value.is_object()) {
       for (const auto& child : value)
-        if (string_check_out_of_reach(child, root, depth + 1)) return true;
+        if (problem = string_check_problem(child, depth + 1); !problem.empty()) return problem;
     } else if ((key == "additionalProperties" || key == "items") && value.is_object()) {
-      if (string_check_out_of_reach(value, root, depth + 1)) return true;
-    } else if (key == "definitions" && value.is_object()) {
-      for (const auto& child : value)  // reached through $ref
-        if (string_check_out_of_reach(child, root, depth + 1)) return true;
-    } else if (!is_string_check(key, value) && (has_string_check(value) || has_ref(value))) {
-      return true;  // a $ref from there could lead to a definition with a string check
+      if (problem = string_check_problem(value, depth + 1); !problem.empty()) return problem;
+    } else if (has_string_check(value) || has_ref(value)) {
+      // a $ref from there could lead to a definition with a string check
+      return "pattern, minLength or maxLength under " + key + ", where cqda's string checks do not reach";
     }
   }
-  return false;
+  return "";
 }
 
 // Characters in full: bytes that are not UTF-8 continuation bytes, so U+0000 counts as one;
@@ -450,17 +493,17 @@ struct SchemaValidator::Impl {
     if (!node || !node->is_object()) return;
     if (instance.is_string()) {
       const std::string& value = instance.template get_ref<const std::string&>();
-      auto min_length = node->find("minLength");
-      auto max_length = node->find("maxLength");
-      if ((min_length != node->end() && min_length->is_number_unsigned()) ||
-          (max_length != node->end() && max_length->is_number_unsigned())) {
+      auto bound = [&](const char* key) {
+        auto it = node->find(key);
+        return it == node->end() ? std::nullopt : non_negative_integer(*it);
+      };
+      const auto min_length = bound("minLength"), max_length = bound("maxLength");
+      if (min_length || max_length) {
         const std::size_t length = characters(value);
-        if (min_length != node->end() && min_length->is_number_unsigned() && length < min_length->get<std::uint64_t>())
-          out.push_back({path.pointer(prefix), "String should be no fewer than " +
-                                                   std::to_string(min_length->get<std::uint64_t>()) + " characters"});
-        if (max_length != node->end() && max_length->is_number_unsigned() && length > max_length->get<std::uint64_t>())
-          out.push_back({path.pointer(prefix), "String should be no more than " +
-                                                   std::to_string(max_length->get<std::uint64_t>()) + " characters"});
+        if (min_length && length < *min_length)
+          out.push_back({path.pointer(prefix), "String should be no fewer than " + std::to_string(*min_length) + " characters"});
+        if (max_length && length > *max_length)
+          out.push_back({path.pointer(prefix), "String should be no more than " + std::to_string(*max_length) + " characters"});
       }
       auto pattern = node->find("pattern");
       if (pattern == node->end() || !pattern->is_string()) return;
@@ -490,9 +533,9 @@ struct SchemaValidator::Impl {
 SchemaValidator::SchemaValidator(const Json& schema) : impl_(std::make_unique<Impl>()) {
   impl_->schema = schema;
   impl_->patterns = has_string_check(schema);
-  if (impl_->patterns && string_check_out_of_reach(schema, schema))
-    throw std::logic_error("invalid JSON Schema: pattern, minLength or maxLength where cqda's string checks do not reach "
-                           "(only under properties, additionalProperties, items and definitions)");
+  if (impl_->patterns)
+    if (std::string problem = string_check_problem(schema); !problem.empty())
+      throw std::logic_error("invalid JSON Schema: " + problem);
   int budget = 10000;
   impl_->quick = compile_quick(schema, schema, budget);
   const nlohmann::json plain = to_plain(without_string_checks(schema));

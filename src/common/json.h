@@ -36,11 +36,13 @@ struct SchemaViolation {
   std::string message;
 };
 
-// A compiled JSON Schema (draft 7, as valijson supports it). `pattern` constraints are
-// checked with RE2, not by valijson (whose std::regex is slow and recursive): the schema
-// given to valijson has them removed, and a second pass walks the instance along
-// `properties`, `additionalProperties`, `items` and local `$ref`s to apply them. Our schemas
-// use `pattern` only in those positions.
+// A compiled JSON Schema (draft 7, as valijson supports it). `pattern` (with RE2, not
+// valijson's slow, recursive std::regex) and `minLength`/`maxLength` (every character counted,
+// U+0000 included, where valijson stops at a NUL) are checked by cqda: the schema given to
+// valijson has them removed, and a second pass walks the instance along `properties`,
+// `additionalProperties`, `items` and local `$ref`s to apply them. A schema with one of them
+// anywhere else, or with a length that is not a non-negative integer, is refused
+// (std::logic_error) when it is compiled.
 class SchemaValidator {
  public:
   // A schema that cannot be loaded is a programming error and throws std::logic_error.

@@ -31,12 +31,14 @@ class CodingThread {
   CodingThread(const CodingThread&) = delete;
   CodingThread& operator=(const CodingThread&) = delete;
 
-  void push(Document&& document) {
+  // False once coding has failed: the caller stops reading, and finish() says why.
+  bool push(Document&& document) {
     std::unique_lock lock(mutex_);
     space_.wait(lock, [&] { return queue_.size() < capacity_ || failure_; });
-    if (failure_) return;  // finish() reports it
+    if (failure_) return false;
     queue_.push_back(std::move(document));
     ready_.notify_one();
+    return true;
   }
 
   // Waits for the queue to drain and the thread to end; rethrows what coding threw.
@@ -111,7 +113,9 @@ class Collector {
  public:
   Collector(const coder::OfflineCoder* coder, const CollectOptions& options, const RecordFn& record, Stages& stages)
       : options_(options), record_(record), stages_(stages) {
-    if (coder) coding_.emplace(*coder, options.window, stages);
+    // Two documents queued keep the coder busy; more would only hold memory, since the
+    // reader's window already keeps documents coming.
+    if (coder) coding_.emplace(*coder, 2, stages);
   }
 
   Status refused(const std::vector<privsep::ScanEntry>& entries) {
@@ -135,8 +139,12 @@ class Collector {
     for (const auto& [type, n] : r.anonymization_counts) corpus_.anonymization_counts[type] += n;
     corpus_.bytes += r.raw_bytes;
     if (r.text_kind == privsep::TextKind::kRaw) corpus_.raw_documents.insert(d.id);
-    if (coding_) coding_->push(std::move(*r.document));
-    else corpus_.documents.push_back(std::move(*r.document));
+    if (!coding_) {
+      corpus_.documents.push_back(std::move(*r.document));
+    } else if (!coding_->push(std::move(*r.document))) {
+      coding_->finish();  // rethrows why coding stopped
+      return make_error("coding stopped");
+    }
     return Status::success();
   }
 

@@ -43,8 +43,9 @@ int run(const RunOptions& options, std::FILE* out, std::FILE* err);
 
 std::string tool_version();
 
-// Whether this process's malloc was started with transparent huge pages (`cqda run`
-// re-executes itself for them; see cli.cc). The run log's timing record says so.
+// Whether this process was started asking glibc's malloc for transparent huge pages
+// (GLIBC_TUNABLES holds glibc.malloc.hugetlb=1; `cqda run` re-executes itself for it, see
+// cli.cc). The run log's timing record says so. What the kernel then gives is its own affair.
 bool malloc_huge_pages();
 
 }  // namespace cqda::pipeline

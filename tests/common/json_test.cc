@@ -109,7 +109,7 @@ TEST_CASE("the quick form of a schema accepts exactly what valijson accepts", "[
   CHECK(SchemaValidator(Json::parse(schemas[6])).has_quick_form());
   // What stays with valijson: a $ref beside other keywords, a reference cycle, an enum of
   // numbers, keywords the quick form does not know.
-  CHECK_FALSE(SchemaValidator(Json::parse(R"({"definitions":{"a":{"type":"string"}},"properties":{"x":{"$ref":"#/definitions/a","minLength":2}}})")).has_quick_form());
+  CHECK_FALSE(SchemaValidator(Json::parse(R"({"definitions":{"a":{"type":"string"}},"properties":{"x":{"$ref":"#/definitions/a","type":"string"}}})")).has_quick_form());
   CHECK_FALSE(SchemaValidator(Json::parse(R"({"definitions":{"a":{"properties":{"x":{"$ref":"#/definitions/a"}}}},"properties":{"y":{"$ref":"#/definitions/a"}}})")).has_quick_form());
   CHECK_FALSE(SchemaValidator(Json::parse(R"({"enum":[1,2]})")).has_quick_form());
   CHECK_FALSE(SchemaValidator(Json::parse(R"({"type":"string","format":"uri"})")).has_quick_form());
@@ -172,7 +172,28 @@ TEST_CASE("a string check where the second pass cannot reach it is refused with 
                   std::logic_error);
   CHECK_THROWS_AS(SchemaValidator(Json::parse(R"({"type":"array","items":[{"type":"string","minLength":1}]})")),
                   std::logic_error);
+  CHECK_THROWS_AS(SchemaValidator(Json::parse(R"({"$ref":"#/definitions/s","maxLength":3,"definitions":{"s":{"type":"string"}}})")),
+                  std::logic_error);  // beside a $ref: draft 7 ignores it
+  CHECK_THROWS_AS(SchemaValidator(Json::parse(R"({"type":"string","maxLength":"100"})")), std::logic_error);
+  CHECK_THROWS_AS(SchemaValidator(Json::parse(R"({"type":"string","maxLength":-1})")), std::logic_error);
   // Combinators without string checks, as tool schemas use them, stay fine.
   CHECK_NOTHROW(SchemaValidator(Json::parse(
       R"({"type":"object","properties":{"q":{"type":"string","maxLength":9}},"anyOf":[{"required":["q"]},{"required":["p"]}]})")));
+}
+
+TEST_CASE("lengths written as C++ integers, and names and values that look like keywords", "[json]") {
+  // Built in C++ (as the model-answer schemas are): the bound is a signed integer.
+  const SchemaValidator built(Json{{"type", "object"},
+                                   {"properties", {{"rationale", {{"type", "string"}, {"maxLength", 5}}}}}});
+  const std::string nul_then_long = std::string(1, '\0') + std::string(100, 'a');
+  CHECK(built.validate(Json{{"rationale", nul_then_long}}).size() == 1);
+  CHECK(built.validate(Json{{"rationale", "abcde"}}).empty());
+  // A property named like a keyword is a name; an enum value like a schema is data.
+  const SchemaValidator named(Json::parse(R"({"type":"object","properties":{
+      "maxLength":{"type":"integer"},
+      "pattern":{"type":"string","maxLength":2},
+      "shape":{"enum":[{"pattern":"x"}]}}})"));
+  CHECK(named.validate(Json::parse(R"({"maxLength":7,"pattern":"ab","shape":{"pattern":"x"}})")).empty());
+  CHECK(named.validate(Json::parse(R"({"pattern":"abc"})")).size() == 1);
+  CHECK(named.validate(Json::parse(R"({"shape":{"pattern":"y"}})")).size() == 1);
 }

@@ -486,6 +486,28 @@ TEST_CASE("cqda run asks malloc for huge pages unless the caller chose otherwise
     REQUIRE(r.exit_code == 0);
     CHECK(timing_record(dirs.output)["malloc_huge_pages"] == false);
   }
+  SECTION("a second image (CQDA_REEXEC set) does not execute itself again") {
+    ScopedEnv env("GLIBC_TUNABLES", nullptr);
+    ScopedEnv marker("CQDA_REEXEC", "1");
+    RunDirs dirs;
+    auto r = run_cqda(run_args(examples() / "corpus", dirs));
+    REQUIRE(r.exit_code == 0);
+    CHECK(timing_record(dirs.output)["malloc_huge_pages"] == false);
+  }
+  SECTION("started through the dynamic loader, where /proc/self/exe is the loader, it goes on as it is") {
+    const fs::path loader = "/lib64/ld-linux-x86-64.so.2";
+    if (!fs::exists(loader)) {
+      WARN("no x86-64 dynamic loader at " << loader << ": not tried");
+      return;
+    }
+    ScopedEnv env("GLIBC_TUNABLES", nullptr);
+    RunDirs dirs;
+    std::vector<std::string> argv{loader.string(), test::cqda_binary().string()};
+    for (auto& a : run_args(examples() / "corpus", dirs)) argv.push_back(a);
+    auto r = test::run_command(argv);
+    REQUIRE(r.exit_code == 0);
+    CHECK(timing_record(dirs.output)["malloc_huge_pages"] == false);
+  }
   SECTION("other tunables do not stop it") {
     ScopedEnv env("GLIBC_TUNABLES", "glibc.malloc.arena_max=4");
     RunDirs dirs;
