@@ -256,7 +256,7 @@ struct QuickSchema {
   bool additional_allowed = true;
   std::unique_ptr<QuickSchema> additional;  // when additionalProperties is a schema
   std::optional<double> minimum, maximum;
-  std::optional<std::size_t> min_length, max_length;  // in characters, as valijson counts them
+  std::optional<std::size_t> min_length, max_length;  // in characters (see characters())
   std::unique_ptr<RE2> pattern;
   std::optional<std::vector<std::string>> string_enum;  // an enum of strings only
 };
@@ -350,20 +350,6 @@ std::unique_ptr<QuickSchema> compile_quick(const Json& schema, const Json& root,
   return quick;
 }
 
-// Characters as valijson's minLength and maxLength count them (utils::u8_strlen): bytes that
-// are not UTF-8 continuation bytes, the first byte always. It stops at a NUL, and on invalid
-// UTF-8 (an overlong NUL ends it too), so a string with either is left to valijson.
-std::optional<std::size_t> valijson_length(const std::string& text) {
-  if (utf8::first_invalid_byte(text)) return std::nullopt;
-  std::size_t count = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c == 0) return std::nullopt;
-    count += i == 0 || (c & 0xC0) != 0x80;
-  }
-  return count;
-}
-
 bool quick_valid(const QuickSchema& schema, const Json& instance) {
   using Type = QuickSchema::Type;
   switch (schema.type) {
@@ -392,9 +378,9 @@ bool quick_valid(const QuickSchema& schema, const Json& instance) {
   } else if (instance.is_string()) {
     const auto& text = instance.get_ref<const std::string&>();
     if (schema.min_length || schema.max_length) {
-      auto length = valijson_length(text);
-      if (!length || (schema.min_length && *length < *schema.min_length) ||
-          (schema.max_length && *length > *schema.max_length))
+      // Counted as the second pass counts (valijson does not see lengths).
+      const std::size_t length = characters(text);
+      if ((schema.min_length && length < *schema.min_length) || (schema.max_length && length > *schema.max_length))
         return false;
     }
     if (schema.pattern && !RE2::PartialMatch(text, *schema.pattern)) return false;
