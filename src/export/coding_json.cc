@@ -1,5 +1,7 @@
 #include "export/coding_json.h"
 
+#include <array>
+
 namespace cqda::exporter {
 
 Json coding_json(const coder::Coding& c, const policy::ExportPolicy& policy) {
@@ -20,6 +22,29 @@ Json coding_json(const coder::Coding& c, const policy::ExportPolicy& policy) {
   return j;
 }
 
+namespace {
+
+// The string members of a coding as coding_json writes them. The quote is one unless the
+// policy excludes quotes (then its text is fixed); a member that is absent has no slot.
+struct StringField {
+  const char* key;
+  std::string coder::Coding::*member;
+};
+constexpr std::array<StringField, CodingJsonBuffer::kStringFields> kStringMembers{{
+    {"cache_key", &coder::Coding::cache_key},
+    {"code_id", &coder::Coding::code_id},
+    {"coder", &coder::Coding::coder},
+    {"document_id", &coder::Coding::document_id},
+    {"document_sha256", &coder::Coding::document_sha256},
+    {"memo", &coder::Coding::memo},
+    {"prompt_hash", &coder::Coding::prompt_hash},
+    {"quote", &coder::Coding::quote},
+    {"rationale", &coder::Coding::rationale},
+    {"segment_id", &coder::Coding::segment_id},
+}};
+
+}  // namespace
+
 const Json& CodingJsonBuffer::fill(const coder::Coding& c) {
   const unsigned shape = (c.cache_key.empty() ? 0u : 1u) | (!c.memo.empty() && policy_.include_memos ? 2u : 0u) |
                          (c.prompt_hash.empty() ? 0u : 4u) | (c.rationale.empty() ? 0u : 8u);
@@ -30,22 +55,11 @@ const Json& CodingJsonBuffer::fill(const coder::Coding& c) {
     bind();
     return json_;
   }
-  auto set = [](Json* slot, const std::string& value) {
-    if (slot) slot->get_ref<std::string&>().assign(value);
-  };
-  set(cache_key_, c.cache_key);
-  set(code_id_, c.code_id);
+  for (std::size_t i = 0; i < kStringMembers.size(); ++i)
+    if (strings_[i]) strings_[i]->get_ref<std::string&>().assign(c.*kStringMembers[i].member);
   *codebook_version_ = c.codebook_version;
-  set(coder_, c.coder);
-  set(document_id_, c.document_id);
-  set(document_sha256_, c.document_sha256);
-  *end_ = c.end;
-  set(memo_, c.memo);
-  set(prompt_hash_, c.prompt_hash);
-  if (policy_.include_quotes) set(quote_, c.quote);
-  set(rationale_, c.rationale);
-  set(segment_id_, c.segment_id);
   *start_ = c.start;
+  *end_ = c.end;
   return json_;
 }
 
@@ -54,19 +68,13 @@ void CodingJsonBuffer::bind() {
     auto it = json_.find(key);
     return it == json_.end() ? nullptr : &*it;
   };
-  cache_key_ = slot("cache_key");
-  code_id_ = slot("code_id");
+  for (std::size_t i = 0; i < kStringMembers.size(); ++i) {
+    const bool placeholder = kStringMembers[i].member == &coder::Coding::quote && !policy_.include_quotes;
+    strings_[i] = placeholder ? nullptr : slot(kStringMembers[i].key);  // a placeholder's text stays
+  }
   codebook_version_ = slot("codebook_version");
-  coder_ = slot("coder");
-  document_id_ = slot("document_id");
-  document_sha256_ = slot("document_sha256");
-  end_ = slot("end");
-  memo_ = slot("memo");
-  prompt_hash_ = slot("prompt_hash");
-  quote_ = slot("quote");
-  rationale_ = slot("rationale");
-  segment_id_ = slot("segment_id");
   start_ = slot("start");
+  end_ = slot("end");
 }
 
 }  // namespace cqda::exporter

@@ -3,6 +3,9 @@
 // when it exports no quotes). See docs/OUTPUTS.md and schemas/codings.schema.json.
 #pragma once
 
+#include <array>
+#include <cstddef>
+
 #include "coder/coding.h"
 #include "common/json.h"
 #include "policy/policy.h"
@@ -16,6 +19,8 @@ Json coding_json(const coder::Coding& c, const policy::ExportPolicy& policy);
 // allocates almost nothing. After fill(c) the object equals coding_json(c, policy).
 class CodingJsonBuffer {
  public:
+  static constexpr std::size_t kStringFields = 10;
+
   explicit CodingJsonBuffer(const policy::ExportPolicy& policy) : policy_(policy) {}
   const Json& fill(const coder::Coding& c);
 
@@ -26,9 +31,8 @@ class CodingJsonBuffer {
   Json json_;
   unsigned shape_ = 0;
   bool built_ = false;
-  Json *cache_key_ = nullptr, *code_id_ = nullptr, *codebook_version_ = nullptr, *coder_ = nullptr,
-       *document_id_ = nullptr, *document_sha256_ = nullptr, *end_ = nullptr, *memo_ = nullptr,
-       *prompt_hash_ = nullptr, *quote_ = nullptr, *rationale_ = nullptr, *segment_id_ = nullptr, *start_ = nullptr;
+  std::array<Json*, kStringFields> strings_{};  // slots of the string members (coding_json.cc)
+  Json *codebook_version_ = nullptr, *start_ = nullptr, *end_ = nullptr;
 };
 
 }  // namespace cqda::exporter

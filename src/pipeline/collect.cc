@@ -5,7 +5,6 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
-#include <iterator>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -47,15 +46,11 @@ class CodingThread {
     if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
   }
 
-  // After finish(): the documents in arrival order and their codings.
-  void take(std::vector<Document>& documents, std::vector<coder::Coding>& codings, std::size_t& rejected) {
-    documents.reserve(documents.size() + documents_.size());
-    std::move(documents_.begin(), documents_.end(), std::back_inserter(documents));
-    documents_.clear();
-    if (codings.empty()) codings = std::move(codings_);
-    else std::move(codings_.begin(), codings_.end(), std::back_inserter(codings));
-    codings_.clear();
-    rejected += rejected_;
+  // After finish(): the documents in arrival order, their codings and the rejected count.
+  void take(Corpus& corpus) {
+    corpus.documents = std::move(documents_);
+    corpus.codings = std::move(codings_);
+    corpus.rejected_quotes = rejected_;
   }
 
  private:
@@ -151,7 +146,7 @@ class Collector {
   Corpus take() {
     if (coding_) {
       coding_->finish();
-      coding_->take(corpus_.documents, corpus_.codings, corpus_.rejected_quotes);
+      coding_->take(corpus_);  // with a coder, every document went to it
     }
     return std::move(corpus_);
   }

@@ -471,28 +471,31 @@ class ScopedEnv {
 
 }  // namespace
 
+// Runs cqda on the example corpus (after `launcher`, if any) and returns its timing record's
+// malloc_huge_pages.
+bool run_with_huge_pages(const std::vector<std::string>& launcher = {}) {
+  RunDirs dirs;
+  std::vector<std::string> argv = launcher;
+  argv.push_back(test::cqda_binary().string());
+  for (auto& a : run_args(examples() / "corpus", dirs)) argv.push_back(a);
+  auto r = test::run_command(argv);
+  REQUIRE(r.exit_code == 0);
+  return timing_record(dirs.output)["malloc_huge_pages"].get<bool>();
+}
+
 TEST_CASE("cqda run asks malloc for huge pages unless the caller chose otherwise", "[e2e]") {
   SECTION("no tunables: it re-executes itself with them when the kernel offers huge pages") {
     ScopedEnv env("GLIBC_TUNABLES", nullptr);
-    RunDirs dirs;
-    auto r = run_cqda(run_args(examples() / "corpus", dirs));
-    REQUIRE(r.exit_code == 0);
-    CHECK(timing_record(dirs.output)["malloc_huge_pages"] == kernel_offers_huge_pages());
+    CHECK(run_with_huge_pages() == kernel_offers_huge_pages());
   }
   SECTION("the caller's choice is kept") {
     ScopedEnv env("GLIBC_TUNABLES", "glibc.malloc.hugetlb=0");
-    RunDirs dirs;
-    auto r = run_cqda(run_args(examples() / "corpus", dirs));
-    REQUIRE(r.exit_code == 0);
-    CHECK(timing_record(dirs.output)["malloc_huge_pages"] == false);
+    CHECK_FALSE(run_with_huge_pages());
   }
   SECTION("a second image (CQDA_REEXEC set) does not execute itself again") {
     ScopedEnv env("GLIBC_TUNABLES", nullptr);
     ScopedEnv marker("CQDA_REEXEC", "1");
-    RunDirs dirs;
-    auto r = run_cqda(run_args(examples() / "corpus", dirs));
-    REQUIRE(r.exit_code == 0);
-    CHECK(timing_record(dirs.output)["malloc_huge_pages"] == false);
+    CHECK_FALSE(run_with_huge_pages());
   }
   SECTION("started through the dynamic loader, where /proc/self/exe is the loader, it goes on as it is") {
     const fs::path loader = "/lib64/ld-linux-x86-64.so.2";
@@ -501,18 +504,10 @@ TEST_CASE("cqda run asks malloc for huge pages unless the caller chose otherwise
       return;
     }
     ScopedEnv env("GLIBC_TUNABLES", nullptr);
-    RunDirs dirs;
-    std::vector<std::string> argv{loader.string(), test::cqda_binary().string()};
-    for (auto& a : run_args(examples() / "corpus", dirs)) argv.push_back(a);
-    auto r = test::run_command(argv);
-    REQUIRE(r.exit_code == 0);
-    CHECK(timing_record(dirs.output)["malloc_huge_pages"] == false);
+    CHECK_FALSE(run_with_huge_pages({loader.string()}));
   }
   SECTION("other tunables do not stop it") {
     ScopedEnv env("GLIBC_TUNABLES", "glibc.malloc.arena_max=4");
-    RunDirs dirs;
-    auto r = run_cqda(run_args(examples() / "corpus", dirs));
-    REQUIRE(r.exit_code == 0);
-    CHECK(timing_record(dirs.output)["malloc_huge_pages"] == kernel_offers_huge_pages());
+    CHECK(run_with_huge_pages() == kernel_offers_huge_pages());
   }
 }
