@@ -1,6 +1,7 @@
 #include "mcp/tools.h"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 #include "common/json_text.h"
@@ -99,25 +100,44 @@ Reply ToolRegistry::run(const Json& params, RequestContext& context, bool as_tex
                           std::move(data));
   }
   ToolOutcome outcome = entry.tool.handler(arguments, context);
-  Json text_block = Json::object();
-  text_block["type"] = "text";
-  text_block["text"] = std::move(outcome.text);
-  Json content = Json::array();
-  content.push_back(std::move(text_block));
-  for (auto& block : outcome.content) content.push_back(std::move(block));
-  Json result = {{"content", std::move(content)}, {"isError", outcome.is_error}};
-  if (!outcome.is_error && entry.output) {
-    // A result that breaks the tool's own output schema is a server bug: never sent as data.
-    if (!outcome.structured.is_object() || !entry.output->validate(outcome.structured).empty())
-      return RpcError{ErrorCode::kInternalError, "the tool " + entry.tool.name + " produced an invalid result", nullptr};
-    result["structuredContent"] = std::move(outcome.structured);
+  const bool structured = !outcome.is_error && entry.output;
+  std::string text;
+  std::optional<Json> tree;  // the result as a value, when it was made as one
+  if (structured && !outcome.structured_text.empty()) {
+    // What json_text writes for the tree below, with the structured content as it came.
+    text.reserve(outcome.text.size() + outcome.structured_text.size() + 96);
+    text += R"({"content":[{"type":"text","text":)";
+    append_json_string(text, outcome.text);
+    text += '}';
+    for (const Json& block : outcome.content) {
+      text += ',';
+      append_json_text(text, block);
+    }
+    text += R"(],"isError":false,"structuredContent":)";
+    text += outcome.structured_text;
+    text += '}';
+  } else {
+    Json text_block = Json::object();
+    text_block["type"] = "text";
+    text_block["text"] = std::move(outcome.text);
+    Json content = Json::array();
+    content.push_back(std::move(text_block));
+    for (auto& block : outcome.content) content.push_back(std::move(block));
+    Json result = {{"content", std::move(content)}, {"isError", outcome.is_error}};
+    if (structured) {
+      // A result that breaks the tool's own output schema is a server bug: never sent as data.
+      if (!outcome.structured.is_object() || !entry.output->validate(outcome.structured).empty())
+        return RpcError{ErrorCode::kInternalError, "the tool " + entry.tool.name + " produced an invalid result", nullptr};
+      result["structuredContent"] = std::move(outcome.structured);
+    }
+    if (!observer_ && !as_text) return result;
+    text = json_text(result);
+    tree = std::move(result);
   }
-  if (!observer_ && !as_text) return result;
-  std::string text = json_text(result);
-  if (observer_ && !observer_(entry.tool, arguments, result, text))
+  if (observer_ && !observer_(entry.tool, arguments, outcome.is_error, text))
     return RpcError{ErrorCode::kInternalError, "the call could not be recorded in the audit log", nullptr};
   if (as_text) return ResultText{std::move(text)};
-  return result;
+  return tree ? std::move(*tree) : Json::parse(text);
 }
 
 }  // namespace cqda::mcp

@@ -36,8 +36,18 @@ struct ToolOutcome {
   // Further MCP content blocks (image, audio, resource, resource_link), sent after the text
   // block in this order. The server makes them; they are not checked against a schema.
   std::vector<Json> content;
+  // The structured content already written as compact JSON text, sent as it is in place of
+  // `structured`: for a tool whose large result is made on every call (read_document), so
+  // that no JSON tree is built and walked for it. Such a tool's writer is held to its output
+  // schema by its tests rather than checked on every call.
+  std::string structured_text;
 
   static ToolOutcome failure(std::string reason) { return {nullptr, std::move(reason), true}; }
+  static ToolOutcome written(std::string structured_text, std::string text) {
+    ToolOutcome out{nullptr, std::move(text), false};
+    out.structured_text = std::move(structured_text);
+    return out;
+  }
 };
 
 struct Tool {
@@ -64,12 +74,12 @@ class ToolRegistry {
   std::size_t size() const;
   std::vector<const Tool*> all() const;  // in registration order
 
-  // Called after every tools/call that ran a handler, with the arguments and the result
-  // about to be sent, as a value and as the JSON text that is sent (for the audit log). A
-  // false return withholds the result: the client gets -32603 instead, so nothing leaves
-  // unrecorded. Set before serving.
+  // Called after every tools/call that ran a handler, with the arguments, whether the result
+  // about to be sent is an error (isError), and the result's JSON text as it is sent (for
+  // the audit log). A false return withholds the result: the client gets -32603 instead, so
+  // nothing leaves unrecorded. Set before serving.
   using Observer =
-      std::function<bool(const Tool& tool, const Json& arguments, const Json& result, std::string_view result_text)>;
+      std::function<bool(const Tool& tool, const Json& arguments, bool is_error, std::string_view result_text)>;
   void observe(Observer observer) { observer_ = std::move(observer); }
 
   // Registers tools/list and tools/call on `session`; the registry must outlive it.

@@ -130,13 +130,13 @@ std::unique_ptr<mcp::Catalog> make_catalog(ChannelDataSource& source, const std:
   auto catalog = server::build_catalog(source, version);
   // Every tool call that ran is recorded in the supervisor's run log: which tool, hashes of
   // the arguments and of the result, and how many bytes went to the client.
-  catalog->tools().observe([&source](const mcp::Tool& tool, const Json& arguments, const Json& result,
+  catalog->tools().observe([&source](const mcp::Tool& tool, const Json& arguments, bool is_error,
                                      std::string_view sent) {
     return source.record({{"tool", tool.name},
                           {"arguments_sha256", sha256_hex(json_text(arguments))},
                           {"result_sha256", sha256_hex(sent)},
                           {"bytes", sent.size()},
-                          {"is_error", result.value("isError", false)}});
+                          {"is_error", is_error}});
   });
   return catalog;
 }

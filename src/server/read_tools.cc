@@ -1,5 +1,9 @@
 #include "server/read_tools.h"
 
+#include <charconv>
+
+#include "common/json_text.h"
+
 namespace cqda::server {
 namespace {
 
@@ -16,6 +20,57 @@ const Json& summary_schema() {
     "segments":{"type":"integer","minimum":0},"characters":{"type":"integer","minimum":0}}})");
   return schema;
 }
+
+void append_number(std::string& out, std::uint64_t n) {
+  char digits[20];
+  auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+  out.append(digits, end);
+}
+
+void append_member(std::string& out, std::string_view key, std::string_view value) {
+  out.append(key);
+  append_json_string(out, value);
+}
+
+void append_member(std::string& out, std::string_view key, std::uint64_t value) {
+  out.append(key);
+  append_number(out, value);
+}
+
+}  // namespace
+
+std::string page_json_text(const DataSource::Page& page, std::uint64_t offset) {
+  // The keys in the order summary_json and the Json of read_document's output schema had:
+  // json_text of that tree is what this writes (tests/server hold the two together).
+  const DocumentSummary& d = page.document;
+  std::size_t bytes = d.id.size() + d.path.size() + d.format.size() + 160;
+  for (const Segment& s : page.segments) bytes += s.id.size() + s.speaker.size() + s.text.size() * 11 / 10 + 80;
+  std::string out;
+  out.reserve(bytes);
+  append_member(out, R"({"document":{"id":)", d.id);
+  append_member(out, R"(,"path":)", d.path);
+  append_member(out, R"(,"format":)", d.format);
+  append_member(out, R"(,"segments":)", d.segments);
+  append_member(out, R"(,"characters":)", d.characters);
+  append_member(out, R"(},"offset":)", offset);
+  out.append(R"(,"segments":[)");
+  bool first = true;
+  for (const Segment& s : page.segments) {
+    append_member(out, first ? R"({"id":)" : R"(,{"id":)", s.id);
+    first = false;
+    append_member(out, R"(,"text":)", s.text);
+    append_member(out, R"(,"start":)", static_cast<std::uint64_t>(s.start));
+    append_member(out, R"(,"length":)", static_cast<std::uint64_t>(s.length));
+    if (!s.speaker.empty()) append_member(out, R"(,"speaker":)", s.speaker);
+    out += '}';
+  }
+  out += ']';
+  if (offset + page.segments.size() < d.segments) append_member(out, R"(,"next_offset":)", offset + page.segments.size());
+  out += '}';
+  return out;
+}
+
+namespace {
 
 mcp::Tool list_documents(DataSource& source) {
   mcp::Tool t;
@@ -70,22 +125,17 @@ mcp::Tool read_document(DataSource& source) {
     const std::uint64_t limit = std::min(args.value("limit", kDefaultPage), kMaxPage);
     auto page = source.read_document(args["id"].get<std::string>(), offset, limit);
     if (!page) return mcp::ToolOutcome::failure(page.error().message);
-    Json segments = Json::array();
-    std::string text;
+    if (page->segments.empty()) return mcp::ToolOutcome::written(page_json_text(*page, offset), "no segments at this offset");
     std::size_t bytes = 0;
     for (const Segment& s : page->segments) bytes += s.id.size() + s.speaker.size() + s.text.size() + 6;
+    std::string text;
     text.reserve(bytes);
-    for (Segment& s : page->segments) {
+    for (const Segment& s : page->segments) {
       text.append("[").append(s.id).append("] ");
       if (!s.speaker.empty()) text.append(s.speaker).append(": ");
       text.append(s.text).append("\n");
-      Json entry = {{"id", std::move(s.id)}, {"text", std::move(s.text)}, {"start", s.start}, {"length", s.length}};
-      if (!s.speaker.empty()) entry["speaker"] = std::move(s.speaker);
-      segments.push_back(std::move(entry));
     }
-    Json result = {{"document", summary_json(page->document)}, {"offset", offset}, {"segments", std::move(segments)}};
-    if (offset + page->segments.size() < page->document.segments) result["next_offset"] = offset + page->segments.size();
-    return {std::move(result), text.empty() ? "no segments at this offset" : text, false};
+    return mcp::ToolOutcome::written(page_json_text(*page, offset), std::move(text));
   };
   return t;
 }

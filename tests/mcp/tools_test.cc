@@ -156,8 +156,9 @@ TEST_CASE("a tool call that cannot be recorded is withheld", "[mcp][tools]") {
   registry.add(t);
   std::vector<std::string> seen;
   bool accept = true;
-  registry.observe([&](const Tool& tool, const Json& args, const Json& result, std::string_view text) {
-    CHECK(Json::parse(text) == result);
+  registry.observe([&](const Tool& tool, const Json& args, bool is_error, std::string_view text) {
+    const Json result = Json::parse(text);
+    CHECK(result["isError"] == is_error);
     seen.push_back(tool.name + " " + args.dump() + " " + result["content"][0]["text"].get<std::string>());
     return accept;
   });
@@ -172,4 +173,54 @@ TEST_CASE("a tool call that cannot be recorded is withheld", "[mcp][tools]") {
   // A call refused by the input schema never runs, so there is nothing to record.
   registry.call(Json{{"name", "echo"}, {"arguments", 5}});
   CHECK(seen.size() == 2);
+}
+
+TEST_CASE("a result written as text goes out as the same bytes as the same result made as a tree", "[mcp][tools]") {
+  const Json structured = {{"id", "d-1"}, {"text", "line \"one\"\n\ttwo \xC3\xA9 \x01"}, {"n", 42}};
+  const std::string text = "[d-1] speaker: \"quoted\"\nnext\\line \xE2\x82\xAC";
+  const Json image = {{"type", "image"}, {"data", "AAAA"}, {"mimeType", "image/png"}};
+  auto registry_with = [&](bool written, std::vector<std::string>* seen) {
+    auto registry = std::make_unique<ToolRegistry>();
+    Tool t;
+    t.name = "page";
+    t.input_schema = Json::parse(R"({"type":"object"})");
+    t.output_schema = Json::parse(R"({"type":"object","required":["id"]})");
+    t.handler = [&, written](const Json&, RequestContext&) -> ToolOutcome {
+      ToolOutcome out = written ? ToolOutcome::written(json_text(structured), text) : ToolOutcome{structured, text, false};
+      out.content.push_back(image);
+      return out;
+    };
+    registry->add(t);
+    registry->observe([seen](const Tool&, const Json&, bool is_error, std::string_view sent) {
+      CHECK_FALSE(is_error);
+      seen->emplace_back(sent);
+      return true;
+    });
+    return registry;
+  };
+  std::vector<std::string> tree_seen, text_seen;
+  auto tree = registry_with(false, &tree_seen);
+  auto written = registry_with(true, &text_seen);
+  const Json call = {{"name", "page"}, {"arguments", Json::object()}};
+  const Json from_tree = as_json(tree->call(call));
+  const Json from_text = as_json(written->call(call));
+  CHECK(from_text == from_tree);
+  CHECK(from_text["structuredContent"] == structured);
+  CHECK(from_text["content"][0]["text"] == text);
+  CHECK(from_text["content"][1] == image);
+  REQUIRE(tree_seen.size() == 1);
+  REQUIRE(text_seen.size() == 1);
+  CHECK(text_seen[0] == tree_seen[0]);  // the audit log hashes the same bytes either way
+  CHECK(text_seen[0] == json_text(from_tree));
+
+  // Through a session, as a client gets it.
+  for (ToolRegistry* r : {tree.get(), written.get()}) {
+    Session session({"cqda", "test"}, Json{{"tools", Json::object()}});
+    r->serve(session);
+    session.handle(R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25",
+        "capabilities":{},"clientInfo":{"name":"t","version":"1"}}})");
+    auto answer = session.handle(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"page","arguments":{}}})");
+    REQUIRE(answer);
+    CHECK(*answer == R"({"jsonrpc":"2.0","id":1,"result":)" + tree_seen[0] + "}");
+  }
 }
