@@ -20,26 +20,51 @@ auto guarded(Call call) -> decltype(call()) {
 
 }  // namespace
 
-void Exchange::fail(std::string why) {
+void Exchange::fail(std::string why, std::vector<Waiter*>& to_wake) {
   if (!failed_) failed_ = std::move(why);
-  for (auto& [id, waiter] : waiting_) waiter->wake.notify_one();
+  for (auto& [id, waiter] : waiting_) to_wake.push_back(waiter);
+}
+
+Exchange::Waiter* Exchange::borrow() {
+  if (free_.empty()) {
+    Waiter* waiter = &waiters_.emplace_back();
+    // Room for every slot, so that giving one back never allocates.
+    free_.reserve(waiters_.size());
+    return waiter;
+  }
+  Waiter* waiter = free_.back();
+  free_.pop_back();
+  return waiter;
 }
 
 Result<Message> Exchange::ask(std::uint16_t type, std::string_view payload) {
-  Waiter me;
+  // Threads to wake once the lock is released (declared first: woken after `lock` unlocks).
+  std::vector<Waiter*> to_wake;
+  struct WakeUnlocked {
+    std::vector<Waiter*>& waiters;
+    void operator()() {
+      for (Waiter* w : waiters) w->wake.notify_one();
+      waiters.clear();
+    }
+    ~WakeUnlocked() { (*this)(); }
+  } wake_unlocked{to_wake};
   std::unique_lock lock(mutex_);
   if (failed_) return make_error(*failed_);
   const std::uint32_t id = next_id_++;
-  // However ask() ends, `me` leaves the tables before it goes out of scope (with the lock
-  // held: this is destroyed before `lock`).
+  Waiter& me = *borrow();
+  // However ask() ends, the request leaves the tables and the slot goes back before `lock`
+  // is released (this is destroyed first).
   struct Unregister {
     Exchange& exchange;
     std::uint32_t id;
+    Waiter& me;
     ~Unregister() {
       exchange.waiting_.erase(id);
       exchange.sending_.erase(id);
+      me.reply.reset();
+      exchange.free_.push_back(&me);
     }
-  } unregister{*this, id};
+  } unregister{*this, id, me};
   sending_.emplace(id, std::nullopt);
   // Not sent under the lock: the reader must go on handing over replies meanwhile.
   lock.unlock();
@@ -48,7 +73,7 @@ Result<Message> Exchange::ask(std::uint16_t type, std::string_view payload) {
   auto early = sending_.extract(id);
   if (!sent) {
     // The peer may be in the middle of a message now; nothing can be trusted after it.
-    fail(sent.error().message);
+    fail(sent.error().message, to_wake);
     return sent.error();
   }
   if (early.mapped()) {
@@ -63,17 +88,18 @@ Result<Message> Exchange::ask(std::uint16_t type, std::string_view payload) {
     }
     reading_ = true;
     lock.unlock();
+    wake_unlocked();  // those handed their replies on the last round
     Result<Message> message = guarded([&] { return channel_.receive(timeout_ms_); });
     lock.lock();
     reading_ = false;
     if (!message) {
-      fail(message.error().message);
+      fail(message.error().message, to_wake);
       break;
     }
     if (message->type == reply_type_) {
       if (auto addressee = waiting_.find(message->request_id); addressee != waiting_.end()) {
         addressee->second->reply = std::move(*message);
-        if (addressee->second != &me) addressee->second->wake.notify_one();
+        if (addressee->second != &me) to_wake.push_back(addressee->second);
         waiting_.erase(addressee);
         continue;
       }
@@ -83,13 +109,14 @@ Result<Message> Exchange::ask(std::uint16_t type, std::string_view payload) {
       }
     }
     fail("the " + channel_.peer() + " sent a message that answers no waiting request (type " +
-         std::to_string(message->type) + ", id " + std::to_string(message->request_id) + ")");
+             std::to_string(message->type) + ", id " + std::to_string(message->request_id) + ")",
+         to_wake);
   }
   waiting_.erase(id);
   if (!me.reply) return make_error(*failed_);
   // Others still wait and nobody reads for them: one of them takes over. Each is asleep
-  // here or about to look at reading_ under the lock.
-  if (!reading_ && !waiting_.empty()) waiting_.begin()->second->wake.notify_one();
+  // or about to look at reading_ under the lock.
+  if (!reading_ && !waiting_.empty()) to_wake.push_back(waiting_.begin()->second);
   return std::move(*me.reply);
 }
 

@@ -10,14 +10,20 @@
 // unread, so a reader must never be stuck in a send. A reply that comes while its request's
 // sender is still returning from the send is kept for it. Nothing else may receive on the
 // channel while an Exchange uses it.
+//
+// A thread is woken only after the lock is released, so it never wakes into a lock still
+// held by its waker; the condition variables it sleeps on belong to the Exchange (a slot a
+// thread borrows for one ask), so waking one whose ask has already ended is harmless.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "common/result.h"
 #include "ipc/channel.h"
@@ -43,7 +49,9 @@ class Exchange {
     std::condition_variable wake;
     std::optional<Message> reply;
   };
-  void fail(std::string why);  // under mutex_
+  // Under mutex_: fails the exchange; its waiters join `to_wake`, woken once it is released.
+  void fail(std::string why, std::vector<Waiter*>& to_wake);
+  Waiter* borrow();  // under mutex_
 
   Channel& channel_;
   const std::uint16_t reply_type_;
@@ -54,6 +62,8 @@ class Exchange {
   std::optional<std::string> failed_;
   std::unordered_map<std::uint32_t, Waiter*> waiting_;  // request id -> its asker
   std::unordered_map<std::uint32_t, std::optional<Message>> sending_;  // id -> an early reply
+  std::deque<Waiter> waiters_;   // every slot ever lent (as many as threads asked at once)
+  std::vector<Waiter*> free_;    // the slots not lent now
 };
 
 }  // namespace cqda::ipc

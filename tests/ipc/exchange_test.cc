@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <string>
 #include <thread>
@@ -70,6 +71,53 @@ TEST_CASE("an exchange has every thread's request out at once and hands each its
     CHECK(failures[t] == 0);
     CHECK(mismatches[t] == 0);
   }
+}
+
+TEST_CASE("an exchange under a stream of asks hands every reply to its asker, in any order", "[ipc][exchange]") {
+  // The peer answers whatever is on the channel as it comes, sometimes holding a few back
+  // and answering them out of order, so readers change hands constantly and the slots the
+  // threads sleep on are lent again and again.
+  ChannelPair pair;
+  Exchange exchange(pair.receiver, kScan, 10000);
+  constexpr int kRounds = 400;
+  std::atomic<bool> peer_ok{true};
+  std::thread peer([&] {
+    std::vector<Message> held;
+    std::uint32_t seed = 7;
+    for (int answered = 0; answered < kThreads * kRounds;) {
+      // While requests are held, a short wait: when no other comes (every asker still going
+      // has one held), the held ones are answered.
+      auto request = pair.sender.receive(held.empty() ? 10000 : 2);
+      if (request) {
+        held.push_back(std::move(*request));
+        seed = seed * 1103515245 + 12345;
+        if ((seed >> 16) % 3 == 0) continue;  // hold it
+      } else if (held.empty() || pair.sender.broken() || pair.sender.closed()) {
+        peer_ok = false;
+        return;
+      }
+      std::reverse(held.begin(), held.end());
+      for (const auto& r : held)
+        if (!pair.sender.send(kScan, r.request_id, "re:" + r.payload)) { peer_ok = false; return; }
+      answered += static_cast<int>(held.size());
+      held.clear();
+    }
+  });
+  std::vector<std::thread> askers;
+  std::vector<int> wrong(kThreads, 0);
+  for (int t = 0; t < kThreads; ++t) {
+    askers.emplace_back([&, t] {
+      for (int round = 0; round < kRounds; ++round) {
+        const std::string payload = std::to_string(t) + ":" + std::to_string(round);
+        auto reply = exchange.ask(kScan, payload);
+        if (!reply || reply->payload != "re:" + payload) ++wrong[t];
+      }
+    });
+  }
+  for (auto& asker : askers) asker.join();
+  peer.join();
+  CHECK(peer_ok);
+  for (int t = 0; t < kThreads; ++t) CHECK(wrong[t] == 0);
 }
 
 TEST_CASE("a reply that answers no waiting request fails every waiter, then every ask",
