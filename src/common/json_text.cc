@@ -4,6 +4,10 @@
 #include <charconv>
 #include <cstdint>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace cqda {
 namespace {
 
@@ -59,6 +63,27 @@ void append_escape(std::string& out, unsigned char c) {
   }
 }
 
+// The first byte in [p, end) that is not copied as it is (a control character, '"', '\\' or
+// any byte of a multi-byte sequence), or `end`: sixteen bytes at a time where SSE2 is there.
+const unsigned char* skip_plain(const unsigned char* p, const unsigned char* end) {
+#if defined(__SSE2__)
+  const __m128i space = _mm_set1_epi8(0x20);
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // As signed bytes, everything from 0x80 up is negative, so below ' ' too.
+    const __m128i special =
+        _mm_or_si128(_mm_cmplt_epi8(v, space), _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+    const int mask = _mm_movemask_epi8(special);
+    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+  while (p < end && kByteClass[*p] == kCopy) ++p;
+  return p;
+}
+
 // Appends the quoted string; false (with `out` partly written) when it is not valid UTF-8.
 bool append_valid_string(std::string& out, std::string_view text) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
@@ -66,10 +91,9 @@ bool append_valid_string(std::string& out, std::string_view text) {
   const auto* run = p;
   out += '"';
   while (p < end) {
-    const std::uint8_t kind = kByteClass[*p];
-    if (kind == kCopy) {
-      ++p;
-    } else if (kind == kMultibyte) {
+    p = skip_plain(p, end);
+    if (p == end) break;
+    if (kByteClass[*p] == kMultibyte) {
       const std::size_t n = sequence_length(p, end);
       if (n == 0) return false;
       p += n;

@@ -79,6 +79,28 @@ TEST_CASE("json_text matches nlohmann on random values with broken UTF-8", "[jso
   }
 }
 
+TEST_CASE("json_text matches nlohmann on long runs of plain text with a special byte anywhere", "[json]") {
+  // The writer skips plain text sixteen bytes at a time: a byte that needs attention at
+  // every place in a block, in the tail after the last whole block, and right at the ends.
+  static const std::string kSpecial[] = {"\"", "\\", "\n", std::string(1, '\0'), "\x1f", "\x7f", "\xC3\xA9",
+                                         "\xE2\x82\xAC", "\xF0\x9F\x99\x82", "\xC3", "\xE2\x82", "\x80", "\xFF"};
+  std::mt19937 rng(16);
+  for (std::size_t length = 0; length <= 70; ++length) {
+    for (std::size_t at = 0; at <= length; ++at) {
+      for (const std::string& special : kSpecial) {
+        std::string text(length, 'x');
+        for (std::size_t i = 0; i < length; ++i) text[i] = static_cast<char>(' ' + rng() % 95);
+        text.insert(at, special);
+        const Json value = text;
+        if (json_text(value) != reference(value)) {
+          INFO("length " << length << ", special at " << at);
+          REQUIRE(json_text(value) == reference(value));
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("json_text writes an unordered nlohmann::json as its dump does", "[json]") {
   std::mt19937 rng(7);
   for (int i = 0; i < 5000; ++i) {
