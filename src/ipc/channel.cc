@@ -12,6 +12,7 @@
 #include <limits>
 #include <optional>
 #include <span>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -180,8 +181,8 @@ Result<Message> Channel::receive(int timeout_ms) {
   std::array<std::uint8_t, kMaxFrameSize + 1> buffer;
 
   // A busy peer has its next datagram queued already: read first, and wait in poll() only
-  // when nothing is there.
-  bool wait = false;
+  // when nothing is there (or the last call just found nothing: then straight to poll()).
+  bool wait = std::exchange(found_empty_, false);
   for (;;) {
     if (wait) {
       pollfd pfd{fd_.get(), POLLIN, 0};
@@ -204,6 +205,11 @@ Result<Message> Channel::receive(int timeout_ms) {
     auto outcome = receive_datagram(fd_.get(), buffer);
     if (const int* error = std::get_if<int>(&outcome)) {
       if (*error == EAGAIN || *error == EWOULDBLOCK) {  // nothing yet, or a spurious wake-up
+        if (timeout_ms == 0) {
+          // Only what is queued was asked for, and nothing is: no poll() to say so again.
+          found_empty_ = true;
+          return make_error("timed out after 0 ms waiting for a message from the " + peer_);
+        }
         wait = true;
         continue;
       }

@@ -44,7 +44,7 @@ class Channel {
   Status send(std::uint16_t type, std::uint32_t request_id, std::string_view payload, int fd = -1);
 
   // Receives the next whole message. `timeout_ms` < 0 waits forever; it bounds the whole
-  // call, not each frame. Errors: the peer closed the channel (closed() is then true), a
+  // call, not each frame; 0 takes a message only if its first frame is queued already. Errors: the peer closed the channel (closed() is then true), a
   // timeout, or a violation (broken()). A timeout is not a violation: a message cut by it
   // is resumed by the next call. Received fds carry MSG_CMSG_CLOEXEC; fds that arrive with a
   // refused frame are closed. An empty datagram reads as the peer closing (SOCK_SEQPACKET
@@ -65,6 +65,7 @@ class Channel {
   std::atomic<bool> closed_{false};
   std::atomic<bool> broken_{false};
   UniqueFd pending_fd_;  // came with the first frame of the message being received
+  bool found_empty_ = false;  // the last receive(0) found nothing queued (receive's thread only)
 };
 
 }  // namespace cqda::ipc

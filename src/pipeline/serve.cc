@@ -190,7 +190,14 @@ int serve(const ServeOptions& o, std::FILE* err) {
   std::filesystem::path log_path;
   auto log = open_run_log(o, config, run_id, log_path);
   if (!log) return fail(kExitOutput, log.error().message);
-  RecordFn record = [&](std::string_view type, const Json& data) { return static_cast<bool>(log->append(type, data)); };
+  // While the broker is served the log holds its lines (see the serve call below): the
+  // records of a data answer and of a tool call wait for their batch, which is written
+  // before its answers leave; every other record goes to the file at once, after any held.
+  RecordFn record = [&](std::string_view type, const Json& data) {
+    if (!log->append(type, data)) return false;
+    if (type == "mcp_data" || type == "mcp_tool_call") return true;
+    return static_cast<bool>(log->flush());
+  };
   auto finish = [&](int code, const std::string& outcome) {
     record("run_end", {{"exit_code", code}, {"outcome", outcome}});
     if (!log->seal()) return code == kExitOk ? static_cast<int>(kExitOutput) : code;
@@ -305,6 +312,7 @@ int serve(const ServeOptions& o, std::FILE* err) {
                    http_plan->options.bearer_token.c_str());
     std::fflush(err);
   }
+  (void)log->hold(true);
   Status served = (*broker)->serve([&](const Json& request) -> Result<std::string> {
     auto op = request.find("op");
     const std::string name = op != request.end() && op->is_string() ? op->get<std::string>() : "";
@@ -326,7 +334,8 @@ int serve(const ServeOptions& o, std::FILE* err) {
     if (!entry) return entry.error();
     if (!record("mcp_tool_call", *entry)) return make_error("the run log could not be written");
     return Status::success();
-  }, &g_stop_requested);
+  }, &g_stop_requested, [&] { return log->flush(); });
+  if (auto flushed = log->hold(false); !flushed && served) served = flushed;
   if (!served) return child_failed("broker", served.error());
   if (g_stop_requested.load()) return finish(kExitOk, "stopped by a signal");
   if (auto st = (*broker)->finish(); !st) return child_failed("broker", st.error());

@@ -21,6 +21,10 @@ namespace cqda::privsep {
 namespace {
 
 constexpr int kDataTimeoutMs = 300000;
+// A batch of the supervisor's answers is sent when the broker has nothing more queued, or
+// at these bounds.
+constexpr std::size_t kMaxBatchAnswers = 32;
+constexpr std::size_t kMaxBatchBytes = 1u << 20;
 constexpr std::size_t kDataRequestDepth = 16;  // a codebook change nests a code's fields
 
 // The broker's data: every request goes to the supervisor and waits for its reply.
@@ -243,39 +247,73 @@ void BrokerClient::end_broker(const AuditHandler& auditor) {
   }
 }
 
-Status BrokerClient::serve(const DataHandler& handler, const AuditHandler& auditor, const std::atomic<bool>* stop) {
+Status BrokerClient::serve(const DataHandler& handler, const AuditHandler& auditor, const std::atomic<bool>* stop,
+                           const std::function<Status()>& flush) {
+  ipc::Channel& channel = child_->channel();
+  // The batch being taken: answers wait here until its records are written.
+  struct Answer {
+    std::uint32_t request_id;
+    std::string text;
+  };
+  std::vector<Answer> answers;
+  std::size_t answer_bytes = 0;
+  bool batch_open = false;
+  // Ends the broker; whatever records the batch and the broker's last words left are
+  // written, and none of the batch's answers is sent.
+  auto fail = [&](std::string why) -> Status {
+    end_broker(auditor);
+    if (flush) (void)flush();
+    return make_error(std::move(why));
+  };
+  auto close_batch = [&]() -> Status {
+    batch_open = false;
+    if (auto st = flush(); !st) return fail("the run log could not be written: " + st.error().message);
+    for (Answer& a : answers)
+      if (auto st = channel.send(wire(MessageType::kDataReply), a.request_id, a.text); !st)
+        return fail("cannot answer the broker: " + st.error().message);
+    answers.clear();
+    answer_bytes = 0;
+    return Status::success();
+  };
   for (;;) {
-    auto message = child_->channel().receive(stop ? 250 : -1);
+    // While a batch is open, only what is queued already: a wait closes the batch first.
+    const bool batching = flush && batch_open;
+    auto message = channel.receive(batching ? 0 : (stop ? 250 : -1));
     if (!message) {
-      if (child_->channel().closed()) return Status::success();
-      if (stop && !child_->channel().broken()) {  // a timeout: time to look at `stop`
-        if (!stop->load()) continue;
-        end_broker(auditor);
+      if (batching && !channel.broken() && !channel.closed()) {
+        if (auto st = close_batch(); !st) return st;
+        continue;
+      }
+      if (batching && channel.closed()) {
+        // The broker went away: its last batch's records are written; the answers have
+        // nobody to go to.
+        answers.clear();
+        if (auto st = flush(); !st) return fail("the run log could not be written: " + st.error().message);
         return Status::success();
       }
-      end_broker(auditor);
-      return make_error("the broker broke the protocol: " + message.error().message);
+      if (channel.closed()) return Status::success();
+      if (stop && !channel.broken()) {  // a timeout: time to look at `stop`
+        if (!stop->load()) continue;
+        end_broker(auditor);
+        if (flush) (void)flush();
+        return Status::success();
+      }
+      return fail("the broker broke the protocol: " + message.error().message);
     }
     const bool audit = message->type == wire(MessageType::kAuditRecord);
-    if (!audit && message->type != wire(MessageType::kDataRequest)) {
-      end_broker(auditor);
-      return make_error("the broker sent an unexpected message");
-    }
+    if (!audit && message->type != wire(MessageType::kDataRequest)) return fail("the broker sent an unexpected message");
     JsonLimits limits;
     limits.max_bytes = kMaxDataRequest;
     limits.max_depth = kDataRequestDepth;
     auto request = read_message(message->payload, audit ? "audit record" : "data request", limits);
-    if (!request || !request->is_object()) {
-      end_broker(auditor);
-      return make_error(audit ? "the broker sent a malformed audit record" : "the broker sent a malformed data request");
-    }
+    if (!request || !request->is_object())
+      return fail(audit ? "the broker sent a malformed audit record" : "the broker sent a malformed data request");
+    batch_open = true;
     if (audit) {
       // Unanswered: a record that is refused or cannot be written ends the broker, so no
       // further tool call goes unrecorded.
-      if (auto recorded = auditor(*request); !recorded) {
-        end_broker(auditor);
-        return make_error("the broker's audit record was not written: " + recorded.error().message);
-      }
+      if (auto recorded = auditor(*request); !recorded)
+        return fail("the broker's audit record was not written: " + recorded.error().message);
       continue;
     }
     // Whatever the request holds, the supervisor answers or refuses it; an exception in the
@@ -289,10 +327,17 @@ Status BrokerClient::serve(const DataHandler& handler, const AuditHandler& audit
     std::string text = answer ? std::move(answer).value() : json_text(Json{{"error", answer.error().message}});
     if (text.size() > kMaxDataReply)
       text = Json{{"error", "the answer is larger than " + std::to_string(kMaxDataReply >> 20) + " MiB; ask for less"}}.dump();
-    if (auto st = child_->channel().send(wire(MessageType::kDataReply), message->request_id, text); !st) {
-      end_broker(auditor);
-      return make_error("cannot answer the broker: " + st.error().message);
+    if (flush) {
+      answer_bytes += text.size();
+      answers.push_back({message->request_id, std::move(text)});
+      // A broker that keeps asking without reading cannot make the batch hold more than
+      // this in answers (one more answer at most past the bound).
+      if (answers.size() >= kMaxBatchAnswers || answer_bytes >= kMaxBatchBytes)
+        if (auto st = close_batch(); !st) return st;
+      continue;
     }
+    if (auto st = channel.send(wire(MessageType::kDataReply), message->request_id, text); !st)
+      return fail("cannot answer the broker: " + st.error().message);
   }
 }
 

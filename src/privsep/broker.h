@@ -57,7 +57,14 @@ class BrokerClient {
   // until it closes its channel (the client went away),
   // or until `stop` becomes true (the broker is then ended): ok then; an error when the
   // broker broke the protocol (it has been stopped).
-  Status serve(const DataHandler& handler, const AuditHandler& auditor, const std::atomic<bool>* stop = nullptr);
+  //
+  // With `flush`, the messages already queued are taken as one batch: the handlers run for
+  // each in order (their run-log records held, not yet written), then `flush` writes the
+  // batch's records, and only then do its answers go out. So no answer leaves before its
+  // record is on file, and nothing is left unwritten while the supervisor waits for the
+  // broker. A failed flush stops the broker with none of the batch's answers sent.
+  Status serve(const DataHandler& handler, const AuditHandler& auditor, const std::atomic<bool>* stop = nullptr,
+               const std::function<Status()>& flush = {});
   Status finish();
 
  private:

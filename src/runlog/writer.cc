@@ -54,6 +54,11 @@ Status RunLogWriter::append(std::string_view type, const Json& data) {
 
 Status RunLogWriter::seal() {
   if (sealed_) return make_error("run log " + path_.string() + ": already sealed");
+  holding_ = false;
+  if (auto st = flush(); !st) {
+    sealed_ = true;  // nothing may follow an attempted seal
+    return st;
+  }
   Json data = Json::object();
   data["records"] = next_seq_;
   data["last_hash"] = prev_hash_;
@@ -82,7 +87,19 @@ Status RunLogWriter::write_record(std::string_view type, const Json& data) {
                                                            .prev = prev_hash_},
                                               key_);
   if (!line) return line.error();
-  std::string bytes = *line + "\n";
+  if (holding_) {
+    held_.append(*line).append("\n");
+  } else {
+    line->push_back('\n');
+    if (auto st = write_all(*line); !st) return st;
+    line->pop_back();
+  }
+  prev_hash_ = line_hash(*line);
+  ++next_seq_;
+  return {};
+}
+
+Status RunLogWriter::write_all(std::string_view bytes) {
   std::size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = ::write(fd_.get(), bytes.data() + done, bytes.size() - done);
@@ -97,9 +114,31 @@ Status RunLogWriter::write_record(std::string_view type, const Json& data) {
     }
     done += static_cast<std::size_t>(n);
   }
-  prev_hash_ = line_hash(*line);
-  ++next_seq_;
   return {};
+}
+
+Status RunLogWriter::flush() {
+  if (held_.empty()) return {};
+  if (broken_)
+    return make_error("run log " + path_.string() +
+                      ": an earlier write failed; the log is incomplete");
+  if (!fd_.valid()) return make_error("run log: the writer was moved from");
+  Status written = write_all(held_);
+  held_.clear();
+  return written;
+}
+
+Status RunLogWriter::hold(bool on) {
+  if (on) {
+    holding_ = true;
+    return {};
+  }
+  holding_ = false;
+  return flush();
+}
+
+RunLogWriter::~RunLogWriter() {
+  if (fd_.valid() && !broken_) (void)flush();
 }
 
 Result<std::filesystem::path> make_run_log_dir(const std::filesystem::path& output_dir,

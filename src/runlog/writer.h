@@ -11,6 +11,10 @@
 //   later append() and seal() fails, and the log, lacking its seal, verifies as cut off.
 // - The destructor does not seal: a log that was not sealed on purpose must look cut off.
 //   Callers seal on every path, failures included (after a run_end record saying so).
+// - A holding writer (hold) keeps finished lines in memory until flush(), which writes them
+//   with one write(2): for a caller that takes several events at once and acts on none of
+//   them before their records are on file. seal() writes held lines first; the destructor
+//   writes them as best it can.
 // - Not thread-safe; one writer per log.
 #pragma once
 
@@ -43,7 +47,7 @@ class RunLogWriter {
   RunLogWriter& operator=(RunLogWriter&&) noexcept = default;
   RunLogWriter(const RunLogWriter&) = delete;
   RunLogWriter& operator=(const RunLogWriter&) = delete;
-  ~RunLogWriter() = default;
+  ~RunLogWriter();
 
   // Appends one record of `type` (not "seal"; see is_valid_record_type) with `data`, a JSON
   // object. Nothing is written when the record is refused (invalid type, data too large or
@@ -53,6 +57,13 @@ class RunLogWriter {
   // Appends the seal record {"records": n, "last_hash": "<prev>"} and fsyncs the file.
   // After a seal (successful or not) every append() and seal() fails.
   Status seal();
+
+  // While holding, append() chains and signs each record as always but keeps its line for
+  // flush(). Turning holding off flushes. A failed flush leaves the writer broken.
+  Status hold(bool on);
+  // Writes every held line, in order, with as few write(2) calls as the kernel allows.
+  Status flush();
+  bool holding() const { return holding_; }
 
   const std::string& run_id() const { return run_id_; }
   const std::filesystem::path& path() const { return path_; }
@@ -65,6 +76,7 @@ class RunLogWriter {
   RunLogWriter(UniqueFd fd, std::filesystem::path path, std::string run_id, const SigningKey* key,
                WriterOptions options);
   Status write_record(std::string_view type, const Json& data);
+  Status write_all(std::string_view bytes);
 
   UniqueFd fd_;
   std::filesystem::path path_;
@@ -75,6 +87,8 @@ class RunLogWriter {
   std::string prev_hash_;
   bool sealed_ = false;
   bool broken_ = false;  // sticky: a write failed part-way
+  bool holding_ = false;
+  std::string held_;     // lines formed while holding, not yet written
 };
 
 // Creates <output_dir>/run-logs (mode 0755) if missing and returns the path for `run_id`'s

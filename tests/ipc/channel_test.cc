@@ -280,6 +280,44 @@ TEST_CASE("a timeout is not a violation, and a cut message resumes", "[ipc][chan
   REQUIRE(::write(resumed->fd.get(), "z", 1) == 1);
 }
 
+TEST_CASE("receive(0) takes only what is queued, and a cut message resumes after it", "[ipc][channel]") {
+  ChannelPair pair;
+  for (int i = 0; i < 2; ++i) {  // twice: the second call follows one that found nothing
+    auto nothing = pair.receiver.receive(0);
+    REQUIRE_FALSE(nothing.ok());
+    CHECK_THAT(nothing.error().message, Catch::Contains("timed out after 0 ms"));
+    CHECK_FALSE(pair.receiver.broken());
+  }
+  REQUIRE(pair.sender.send(kScan, 1, "one"));
+  REQUIRE(pair.sender.send(kScan, 2, "two"));
+  auto one = pair.receiver.receive(0);
+  REQUIRE(one.ok());
+  CHECK(one->payload == "one");
+  auto two = pair.receiver.receive(0);
+  REQUIRE(two.ok());
+  CHECK(two->payload == "two");
+  CHECK_FALSE(pair.receiver.receive(0).ok());
+  // A blocking receive after an empty receive(0) still gets what comes later.
+  std::thread later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    (void)pair.sender.send(kScan, 3, "three");
+  });
+  auto three = pair.receiver.receive(5000);
+  later.join();
+  REQUIRE(three.ok());
+  CHECK(three->payload == "three");
+  // Only the first frame of a message is there: cut, then resumed by the next call.
+  const std::string payload = patterned(kMaxFramePayload + 100, 5);
+  const auto frames = encode_message(kScan, 9, payload);
+  REQUIRE(send_raw(pair.sender.fd(), frames[0]));
+  REQUIRE_FALSE(pair.receiver.receive(0).ok());
+  CHECK_FALSE(pair.receiver.broken());
+  REQUIRE(send_raw(pair.sender.fd(), frames[1]));
+  auto resumed = pair.receiver.receive(0);
+  REQUIRE(resumed.ok());
+  CHECK(resumed->payload == payload);
+}
+
 TEST_CASE("the peer closing is reported as closed, not broken", "[ipc][channel]") {
   auto fds = Channel::socketpair();
   REQUIRE(fds.ok());

@@ -11,6 +11,7 @@
 #include <functional>
 #include <thread>
 
+#include "common/json_text.h"
 #include "egress/egress.h"
 #include "ipc/channel.h"
 #include "privsep/broker.h"
@@ -403,6 +404,82 @@ TEST_CASE("audit records from the broker are taken in order and never answered; 
     REQUIRE_FALSE(served);
     CHECK_THAT(served.error().message, Catch::Contains("malformed audit record"));
     CHECK(seen.empty());
+    expect_killed(pid);
+  }
+}
+
+namespace {
+
+// A broker stand-in that puts three data requests and an audit record on the channel at
+// once, then notes in `replies_file` each reply as it comes: "<id> <payload>" per line.
+std::function<int(UniqueFd)> batching_child(std::filesystem::path replies_file) {
+  return [replies_file = std::move(replies_file)](UniqueFd fd) {
+    ipc::Channel channel(std::move(fd), privsep::supervisor_to_broker(), "supervisor");
+    if (!privsep::send_ready(channel, "fake")) return 1;
+    for (std::uint32_t id = 1; id <= 3; ++id)
+      if (!channel.send(wire(MessageType::kDataRequest), id, R"({"op":"page)" + std::to_string(id) + R"("})")) return 1;
+    if (!channel.send(wire(MessageType::kAuditRecord), 0, R"({"tool":"read_document"})")) return 1;
+    for (int i = 0; i < 3; ++i) {
+      auto reply = channel.receive(10000);
+      if (!reply || reply->type != wire(MessageType::kDataReply)) return 5;
+      std::FILE* f = std::fopen(replies_file.c_str(), "a");
+      if (!f) return 6;
+      std::fprintf(f, "%u %s\n", reply->request_id, reply->payload.c_str());
+      std::fclose(f);
+    }
+    return 0;
+  };
+}
+
+}  // namespace
+
+TEST_CASE("with a flush, a batch's answers go out only after its records are written", "[privsep][ipc]") {
+  test::TempDir dir;
+  const auto replies = dir.path() / "replies.txt";
+  std::vector<std::string> seen;
+  const privsep::DataHandler answer = [&](const Json& request) -> Result<std::string> {
+    seen.push_back("data " + request.value("op", ""));
+    return json_text(Json{{"for", request.value("op", "")}});
+  };
+  const privsep::AuditHandler write = [&](const Json& record) -> Status {
+    seen.push_back("audit " + record.value("tool", ""));
+    return Status::success();
+  };
+  auto start = [&] {
+    auto child = privsep::ChildProcess::spawn("broker", privsep::broker_to_supervisor(), batching_child(replies));
+    REQUIRE(child);
+    auto broker = privsep::BrokerClient::adopt(std::move(child).value());
+    REQUIRE(broker);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // all four messages are queued
+    return std::move(broker).value();
+  };
+  auto replies_so_far = [&] { return std::filesystem::exists(replies) ? test::slurp(replies) : std::string(); };
+
+  SECTION("the queued messages are one batch: handled, written, then answered in order") {
+    auto broker = start();
+    std::vector<std::string> at_flush;  // what the child had received when the batch was written
+    REQUIRE(broker->serve(answer, write, nullptr, [&]() -> Status {
+      seen.push_back("flush");
+      at_flush.push_back(replies_so_far());
+      return Status::success();
+    }));
+    CHECK(seen == std::vector<std::string>{"data page1", "data page2", "data page3", "audit read_document", "flush"});
+    CHECK(at_flush == std::vector<std::string>{""});
+    CHECK(replies_so_far() == "1 {\"for\":\"page1\"}\n2 {\"for\":\"page2\"}\n3 {\"for\":\"page3\"}\n");
+    CHECK(broker->finish());  // the child got all three replies
+  }
+  SECTION("a batch whose records cannot be written is never answered, and the broker is stopped") {
+    auto broker = start();
+    const pid_t pid = broker->pid();
+    Status served = broker->serve(answer, write, nullptr, [&]() -> Status {
+      seen.push_back("flush");
+      return make_error("disk full");
+    });
+    REQUIRE_FALSE(served);
+    CHECK_THAT(served.error().message, Catch::Contains("run log could not be written") && Catch::Contains("disk full"));
+    CHECK(seen.size() >= 5);
+    CHECK(seen[4] == "flush");
+    CHECK(replies_so_far().empty());
     expect_killed(pid);
   }
 }

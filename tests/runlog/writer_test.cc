@@ -2,6 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "common/hash.h"
 #include "runlog/record.h"
 #include "runlog/verifier.h"
@@ -90,6 +95,89 @@ TEST_CASE("the hash chain is deterministic", "[runlog][writer]") {
   REQUIRE(lines.size() == 1);
   CHECK(writer->last_hash() == sha256_hex(lines[0]));
   CHECK(writer->records_written() == 1);
+}
+
+TEST_CASE("a holding writer writes its lines only on flush, the same lines in the same order",
+          "[runlog][writer]") {
+  TempDir tmp;
+  SigningKey key = test::fixed_key();
+  auto open = [&](const char* name) {
+    Result<RunLogWriter> w = RunLogWriter::create(tmp / name, "h", &key, {.clock = test::pinned_clock()});
+    REQUIRE(w.ok());
+    return std::move(w).value();
+  };
+  auto write_events = [](RunLogWriter& w, bool hold) {
+    REQUIRE(w.append("input", Json{{"n", 1}}).ok());
+    if (hold) REQUIRE(w.hold(true).ok());
+    CHECK(w.holding() == hold);
+    REQUIRE(w.append("mcp_data", Json{{"n", 2}}).ok());
+    REQUIRE(w.append("mcp_tool_call", Json{{"n", 3}}).ok());
+  };
+  RunLogWriter direct = open("direct.jsonl");
+  write_events(direct, false);
+  RunLogWriter held = open("held.jsonl");
+  write_events(held, true);
+  // Chained and counted at once, on file only after the flush.
+  CHECK(held.records_written() == 3);
+  CHECK(held.last_hash() == direct.last_hash());
+  CHECK(test::split_lines(cqda::test::slurp(tmp / "held.jsonl")).size() == 1);
+  REQUIRE(held.flush().ok());
+  CHECK(cqda::test::slurp(tmp / "held.jsonl") == cqda::test::slurp(tmp / "direct.jsonl"));
+  CHECK(held.holding());  // a flush writes, it does not end holding
+  REQUIRE(held.append("mcp_data", Json{{"n", 4}}).ok());
+  REQUIRE(direct.append("mcp_data", Json{{"n", 4}}).ok());
+  CHECK(test::split_lines(cqda::test::slurp(tmp / "held.jsonl")).size() == 3);
+  // The seal writes what is held first; the log verifies as one written directly.
+  REQUIRE(held.seal().ok());
+  REQUIRE(direct.seal().ok());
+  const std::string content = cqda::test::slurp(tmp / "held.jsonl");
+  CHECK(content == cqda::test::slurp(tmp / "direct.jsonl"));
+  CHECK(verify_log(content, {key.public_key()}).ok);
+
+  SECTION("ending holding writes what is held") {
+    RunLogWriter w = open("off.jsonl");
+    REQUIRE(w.hold(true).ok());
+    REQUIRE(w.append("mcp_data", Json{{"n", 1}}).ok());
+    CHECK(cqda::test::slurp(tmp / "off.jsonl").empty());
+    REQUIRE(w.hold(false).ok());
+    CHECK(test::split_lines(cqda::test::slurp(tmp / "off.jsonl")).size() == 1);
+    REQUIRE(w.append("mcp_data", Json{{"n", 2}}).ok());  // straight to the file again
+    CHECK(test::split_lines(cqda::test::slurp(tmp / "off.jsonl")).size() == 2);
+  }
+  SECTION("a writer that goes away writes what it held (its log, unsealed, verifies as cut off)") {
+    {
+      RunLogWriter w = open("gone.jsonl");
+      REQUIRE(w.hold(true).ok());
+      REQUIRE(w.append("mcp_data", Json{{"n", 1}}).ok());
+    }
+    const std::string gone = cqda::test::slurp(tmp / "gone.jsonl");
+    CHECK(test::split_lines(gone).size() == 1);
+    CHECK_FALSE(verify_log(gone, {key.public_key()}).ok);
+  }
+  SECTION("a failed flush breaks the writer") {
+    Result<RunLogWriter> w = RunLogWriter::create(tmp / "full.jsonl", "h", &key, {.clock = test::pinned_clock()});
+    REQUIRE(w.ok());
+    REQUIRE(w->hold(true).ok());
+    REQUIRE(w->append("mcp_data", Json{{"n", 1}}).ok());
+    // The file's descriptor is swapped for one on /dev/full, where every write fails.
+    RunLogWriter& writer = *w;
+    int log_fd = -1;  // the descriptor open on the log, found through /proc/self/fd
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+      std::error_code ec;
+      if (std::filesystem::read_symlink(entry.path(), ec) == tmp / "full.jsonl")
+        log_fd = std::stoi(entry.path().filename().string());
+    }
+    REQUIRE(log_fd >= 0);
+    const int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+    REQUIRE(full >= 0);
+    REQUIRE(::dup2(full, log_fd) >= 0);
+    ::close(full);
+    Status flushed = writer.flush();
+    REQUIRE_FALSE(flushed.ok());
+    CHECK_THAT(flushed.error().message, Catch::Contains("write("));
+    CHECK_FALSE(writer.append("mcp_data", Json{{"n", 2}}).ok());
+    CHECK_FALSE(writer.seal().ok());
+  }
 }
 
 TEST_CASE("an unsigned log hash-chains and verifies only when signatures are optional",
