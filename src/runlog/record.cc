@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "common/hash.h"
+#include "common/json_text.h"
 
 namespace cqda::runlog {
 namespace {
@@ -107,23 +108,32 @@ Result<std::string> serialize_record(const RecordFields& fields, const SigningKe
   if (key != nullptr && key->empty())
     return make_error("run log: the signing key is empty (moved from)");
 
-  Json record = Json::object();
-  record["v"] = kFormatVersion;
-  record["run"] = fields.run;
-  record["seq"] = fields.seq;
-  record["time"] = fields.time;
-  record["type"] = fields.type;
-  record["data"] = *fields.data;
-  record["prev"] = fields.prev;
-  record["key"] = key != nullptr ? Json(key->id()) : Json(nullptr);
+  // The record as compact JSON, its members in this order (json_text writes what nlohmann's
+  // dump writes); the data must be valid UTF-8 throughout.
   std::string body;
-  try {
-    body = record.dump(-1, ' ', /*ensure_ascii=*/false, Json::error_handler_t::strict);
-  } catch (const Json::exception&) {
+  body.reserve(192 + fields.run.size() + fields.time.size() + fields.prev.size());
+  body += R"({"v":)";
+  body += std::to_string(kFormatVersion);
+  body += R"(,"run":)";
+  append_json_string(body, fields.run);
+  body += R"(,"seq":)";
+  body += std::to_string(fields.seq);
+  body += R"(,"time":)";
+  append_json_string(body, fields.time);
+  body += R"(,"type":)";
+  append_json_string(body, fields.type);
+  body += R"(,"data":)";
+  if (!append_json_text_checked(body, *fields.data))
     return make_error("run log: the data of a \"" + std::string(fields.type) +
                       "\" record holds a string that is not valid UTF-8");
+  body += R"(,"prev":)";
+  append_json_string(body, fields.prev);
+  body += R"(,"key":)";
+  if (key != nullptr) {
+    append_json_string(body, key->id());
+  } else {
+    body += "null";
   }
-  body.pop_back();  // the closing '}'; "sig" and '}' follow
 
   std::string line = std::move(body);
   if (key != nullptr) {

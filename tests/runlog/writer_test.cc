@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <limits>
 
 #include "common/hash.h"
 #include "runlog/record.h"
@@ -258,6 +259,47 @@ TEST_CASE("an empty sealed log is valid; run ids and log paths", "[runlog][write
   CHECK(id.size() == 17 + 8);
   CHECK(is_valid_run_id(id));
   CHECK_FALSE(make_run_log_dir(tmp.path(), "a/b").ok());
+}
+
+TEST_CASE("a record's line is nlohmann's dump of the record object, less its closing brace, then sig",
+          "[runlog][record]") {
+  SigningKey key = test::fixed_key();
+  const Json data_cases[] = {
+      Json::object(),
+      Json{{"n", 1}, {"neg", -7}, {"big", std::numeric_limits<std::uint64_t>::max()}, {"f", 0.1}, {"e", 1e300}},
+      Json{{"text", "Krak\xC3\xB3w \"quoted\" \\ \n\t\x01 \xF0\x9F\x99\x82"}, {"empty", ""}, {"null", nullptr}, {"t", true}},
+      Json{{"nested", {{"list", {1, "two", Json::array(), Json::object(), {{"k", {{"deeper", {1, 2}}}}}}}}}},
+      Json{{"key with \"quotes\" and \xC3\xA9", "v"}, {"z", 1}, {"a", 2}},  // insertion order kept
+  };
+  for (const SigningKey* k : {static_cast<const SigningKey*>(&key), static_cast<const SigningKey*>(nullptr)}) {
+    for (const Json& data : data_cases) {
+      const RecordFields fields{.run = "run-1", .seq = 42, .time = "2026-11-25T10:00:00.123Z", .type = "mcp_data",
+                                .data = &data, .prev = kGenesisHash};
+      Result<std::string> line = serialize_record(fields, k);
+      REQUIRE(line.ok());
+      Json record = Json::object();
+      record["v"] = kFormatVersion;
+      record["run"] = "run-1";
+      record["seq"] = 42;
+      record["time"] = "2026-11-25T10:00:00.123Z";
+      record["type"] = "mcp_data";
+      record["data"] = data;
+      record["prev"] = kGenesisHash;
+      record["key"] = k != nullptr ? Json(k->id()) : Json(nullptr);
+      std::string body = record.dump(-1, ' ', false, Json::error_handler_t::strict);
+      body.pop_back();
+      INFO(body);
+      REQUIRE(line->substr(0, body.size()) == body);
+      CHECK(line->substr(body.size(), 7) == ",\"sig\":");
+    }
+  }
+  // Text that is not UTF-8 anywhere in the data is refused, as nlohmann's strict dump would.
+  const Json bad = {{"ok", "fine"}, {"list", {"\xC3("}}};
+  const RecordFields fields{.run = "r", .seq = 0, .time = "2026-11-25T10:00:00.123Z", .type = "input", .data = &bad,
+                            .prev = kGenesisHash};
+  Result<std::string> refused = serialize_record(fields, &key);
+  REQUIRE_FALSE(refused.ok());
+  CHECK_THAT(refused.error().message, Catch::Contains("not valid UTF-8"));
 }
 
 TEST_CASE("time format", "[runlog][record]") {
