@@ -72,14 +72,14 @@ std::string code_label(const codebook::Codebook& book, const std::string& id) {
   return code ? code->name : id;
 }
 
+// Words: runs of bytes other than space, tab and newline. A word starts at each such byte
+// that follows one of them (or starts the text); counted without a branch per byte.
 std::size_t word_count(std::string_view text) {
-  std::size_t words = 0;
-  bool in_word = false;
-  for (char c : text) {
-    bool space = c == ' ' || c == '\n' || c == '\t';
-    if (!space && !in_word) ++words;
-    in_word = !space;
-  }
+  auto space = [](unsigned char c) -> unsigned { return c == ' ' || c == '\n' || c == '\t'; };
+  if (text.empty()) return 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  std::size_t words = space(p[0]) ? 0 : 1;
+  for (std::size_t i = 1; i < text.size(); ++i) words += space(p[i - 1]) & (space(p[i]) ^ 1u);
   return words;
 }
 
@@ -93,20 +93,23 @@ using CodeMatrix = std::map<std::string, std::map<std::string, std::size_t>>;
 void render_overview(std::ostringstream& out, const ExportInput& in, const CodeMatrix& matrix) {
   const auto& docs = *in.documents;
   std::size_t segments = 0, words = 0;
+  std::vector<std::size_t> document_words;
+  document_words.reserve(docs.size());
   for (const auto& d : docs) {
     segments += d.segments.size();
-    words += word_count(d.text);
+    words += document_words.emplace_back(word_count(d.text));
   }
   out << "## Corpus overview\n\n"
       << docs.size() << " documents, " << segments << " segments, " << words << " words, "
       << in.codings->size() << " codings.\n\n"
       << "| Document | Path | Format | Segments | Words | Codings |\n|---|---|---|---:|---:|---:|\n";
-  for (const auto& d : docs) {
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    const Document& d = docs[i];
     std::size_t n = 0;
     if (auto it = matrix.find(d.id); it != matrix.end())
       for (const auto& [code, count] : it->second) n += count;
     out << "| `" << d.id << "` | " << md::escape_inline(d.relative_path) << " | " << format_name(d.format) << " | "
-        << d.segments.size() << " | " << word_count(d.text) << " | " << n << " |\n";
+        << d.segments.size() << " | " << document_words[i] << " | " << n << " |\n";
   }
   out << "\n";
   if (!in.skipped.empty()) {
@@ -464,19 +467,23 @@ Result<std::vector<ExportedFile>> write_exports(const std::filesystem::path& out
   auto add = [&](const std::string& path, std::string_view content) { return stage.add(path, content); };
 
   // codings.json and codings.csv are the largest outputs and independent of the rest: each is
-  // rendered (and codings.json validated) and written on a thread of its own while the other
-  // files are written here; together they take about as long as the rest. Their entries join
-  // the file list in the same place every time.
+  // rendered (and codings.json validated) and written on a thread of its own, and so are the
+  // per-document files (documents/<id>.md, anonymized/<path>), while report.md is rendered
+  // here. Every entry joins the file list in the same place every time.
+  using Files = std::vector<ExportedFile>;
   std::future<Result<ExportedFile>> codings_json, codings_csv;
+  std::future<Result<Files>> per_document;
   // Joins the workers on every path out of this function.
   struct Join {
     std::future<Result<ExportedFile>>& a;
     std::future<Result<ExportedFile>>& b;
+    std::future<Result<Files>>& c;
     ~Join() {
       if (a.valid()) a.wait();
       if (b.valid()) b.wait();
+      if (c.valid()) c.wait();
     }
-  } join{codings_json, codings_csv};
+  } join{codings_json, codings_csv, per_document};
   if (has(policy::ExportFormat::kJson))
     codings_json = std::async(std::launch::async, [&] {
       return write_streamed(stage, "codings.json", write_codings_json, in);
@@ -485,25 +492,38 @@ Result<std::vector<ExportedFile>> write_exports(const std::filesystem::path& out
     codings_csv = std::async(std::launch::async, [&] {
       return write_streamed(stage, "codings.csv", write_codings_csv, in);
     });
+  if (has(policy::ExportFormat::kMarkdown) || has(policy::ExportFormat::kAnonymizedText))
+    per_document = std::async(std::launch::async, [&]() -> Result<Files> {
+      Files files;
+      if (has(policy::ExportFormat::kMarkdown)) {
+        auto by_document = codings_by_document(*in.codings);
+        for (const auto& d : *in.documents) {
+          auto written = stage.write("documents/" + d.id + ".md",
+                                     render_document_markdown(d, by_document[d.id], *in.codebook));
+          if (!written) return written.error();
+          files.push_back(std::move(written).value());
+        }
+      }
+      if (has(policy::ExportFormat::kAnonymizedText)) {
+        for (const auto& d : *in.documents) {
+          auto file = stage.open("anonymized/" + anonymized_text_path(d));
+          if (!file) return file.error();
+          if (auto st = file->append(d.text); !st) return st.error();
+          if (auto st = file->append("\n"); !st) return st.error();
+          auto written = file->close();
+          if (!written) return written.error();
+          files.push_back(std::move(written).value());
+        }
+      }
+      return files;
+    });
 
-  if (has(policy::ExportFormat::kMarkdown)) {
+  if (has(policy::ExportFormat::kMarkdown))
     if (auto st = add("report.md", render_report(in)); !st) return st.error();
-    auto by_document = codings_by_document(*in.codings);
-    for (const auto& d : *in.documents) {
-      if (auto st = add("documents/" + d.id + ".md", render_document_markdown(d, by_document[d.id], *in.codebook)); !st)
-        return st.error();
-    }
-  }
-  if (has(policy::ExportFormat::kAnonymizedText)) {
-    for (const auto& d : *in.documents) {
-      auto file = stage.open("anonymized/" + anonymized_text_path(d));
-      if (!file) return file.error();
-      if (auto st = file->append(d.text); !st) return st.error();
-      if (auto st = file->append("\n"); !st) return st.error();
-      auto written = file->close();
-      if (!written) return written.error();
-      stage.record(std::move(written).value());
-    }
+  if (per_document.valid()) {
+    auto files = per_document.get();
+    if (!files) return files.error();
+    for (auto& f : *files) stage.record(std::move(f));
   }
   if (codings_csv.valid()) {
     auto csv = codings_csv.get();

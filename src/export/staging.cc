@@ -110,11 +110,15 @@ Result<StagedFile> Staging::open(const std::string& relative_path) const {
   return StagedFile(std::move(fd), relative_path, target.string());
 }
 
-Status Staging::add(const std::string& relative_path, std::string_view content) {
+Result<ExportedFile> Staging::write(const std::string& relative_path, std::string_view content) const {
   auto file = open(relative_path);
   if (!file) return file.error();
-  if (auto st = file->write_out(content); !st) return st;  // whole: nothing to buffer
-  auto written = file->close();
+  if (auto st = file->write_out(content); !st) return st.error();  // whole: nothing to buffer
+  return file->close();
+}
+
+Status Staging::add(const std::string& relative_path, std::string_view content) {
+  auto written = write(relative_path, content);
   if (!written) return written.error();
   record(std::move(written).value());
   return {};

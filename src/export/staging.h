@@ -62,6 +62,8 @@ class Staging {
   // Writes one file (parent folders are created). `relative_path` must be relative and
   // must not contain "." or ".." components.
   Status add(const std::string& relative_path, std::string_view content);
+  // The same without recording it: safe from several threads for different paths, like open().
+  Result<ExportedFile> write(const std::string& relative_path, std::string_view content) const;
   // Creates one file to be written in pieces; safe to call from several threads for
   // different paths. Its ExportedFile joins files() only through record(), so the list's
   // order stays the caller's whatever thread wrote the file.
