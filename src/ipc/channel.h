@@ -44,7 +44,8 @@ class Channel {
   Status send(std::uint16_t type, std::uint32_t request_id, std::string_view payload, int fd = -1);
 
   // Receives the next whole message. `timeout_ms` < 0 waits forever; it bounds the whole
-  // call, not each frame; 0 takes a message only if its first frame is queued already. Errors: the peer closed the channel (closed() is then true), a
+  // call, not each frame; 0 takes only what is queued already (a message whose later frames
+  // are not there yet is taken up to them, and the next call resumes it). Errors: the peer closed the channel (closed() is then true), a
   // timeout, or a violation (broken()). A timeout is not a violation: a message cut by it
   // is resumed by the next call. Received fds carry MSG_CMSG_CLOEXEC; fds that arrive with a
   // refused frame are closed. An empty datagram reads as the peer closing (SOCK_SEQPACKET

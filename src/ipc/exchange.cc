@@ -20,9 +20,10 @@ auto guarded(Call call) -> decltype(call()) {
 
 }  // namespace
 
-void Exchange::fail(std::string why, std::vector<Waiter*>& to_wake) {
+void Exchange::fail(std::string why) {
   if (!failed_) failed_ = std::move(why);
-  for (auto& [id, waiter] : waiting_) to_wake.push_back(waiter);
+  // Rare: woken under the lock (the slots outlive every ask, so this is safe either way).
+  for (auto& [id, waiter] : waiting_) waiter->wake.notify_one();
 }
 
 Exchange::Waiter* Exchange::borrow() {
@@ -38,13 +39,15 @@ Exchange::Waiter* Exchange::borrow() {
 }
 
 Result<Message> Exchange::ask(std::uint16_t type, std::string_view payload) {
-  // Threads to wake once the lock is released (declared first: woken after `lock` unlocks).
-  std::vector<Waiter*> to_wake;
+  // The thread to wake once the lock is released (declared first: woken after `lock`
+  // unlocks). One at most: a reader that hands a reply over wakes its owner before it reads
+  // again, and nothing is allocated for it, so no step here can throw with a reply undelivered.
+  Waiter* to_wake = nullptr;
   struct WakeUnlocked {
-    std::vector<Waiter*>& waiters;
+    Waiter*& waiter;
     void operator()() {
-      for (Waiter* w : waiters) w->wake.notify_one();
-      waiters.clear();
+      if (waiter) waiter->wake.notify_one();
+      waiter = nullptr;
     }
     ~WakeUnlocked() { (*this)(); }
   } wake_unlocked{to_wake};
@@ -73,7 +76,7 @@ Result<Message> Exchange::ask(std::uint16_t type, std::string_view payload) {
   auto early = sending_.extract(id);
   if (!sent) {
     // The peer may be in the middle of a message now; nothing can be trusted after it.
-    fail(sent.error().message, to_wake);
+    fail(sent.error().message);
     return sent.error();
   }
   if (early.mapped()) {
@@ -88,18 +91,18 @@ Result<Message> Exchange::ask(std::uint16_t type, std::string_view payload) {
     }
     reading_ = true;
     lock.unlock();
-    wake_unlocked();  // those handed their replies on the last round
+    wake_unlocked();  // the one handed its reply on the last round
     Result<Message> message = guarded([&] { return channel_.receive(timeout_ms_); });
     lock.lock();
     reading_ = false;
     if (!message) {
-      fail(message.error().message, to_wake);
+      fail(message.error().message);
       break;
     }
     if (message->type == reply_type_) {
       if (auto addressee = waiting_.find(message->request_id); addressee != waiting_.end()) {
         addressee->second->reply = std::move(*message);
-        if (addressee->second != &me) to_wake.push_back(addressee->second);
+        if (addressee->second != &me) to_wake = addressee->second;  // woken before the next read
         waiting_.erase(addressee);
         continue;
       }
@@ -109,14 +112,13 @@ Result<Message> Exchange::ask(std::uint16_t type, std::string_view payload) {
       }
     }
     fail("the " + channel_.peer() + " sent a message that answers no waiting request (type " +
-             std::to_string(message->type) + ", id " + std::to_string(message->request_id) + ")",
-         to_wake);
+         std::to_string(message->type) + ", id " + std::to_string(message->request_id) + ")");
   }
   waiting_.erase(id);
   if (!me.reply) return make_error(*failed_);
   // Others still wait and nobody reads for them: one of them takes over. Each is asleep
   // or about to look at reading_ under the lock.
-  if (!reading_ && !waiting_.empty()) to_wake.push_back(waiting_.begin()->second);
+  if (!reading_ && !waiting_.empty()) to_wake = waiting_.begin()->second;
   return std::move(*me.reply);
 }
 

@@ -49,8 +49,7 @@ class Exchange {
     std::condition_variable wake;
     std::optional<Message> reply;
   };
-  // Under mutex_: fails the exchange; its waiters join `to_wake`, woken once it is released.
-  void fail(std::string why, std::vector<Waiter*>& to_wake);
+  void fail(std::string why);  // under mutex_: fails the exchange and wakes every waiter
   Waiter* borrow();  // under mutex_
 
   Channel& channel_;

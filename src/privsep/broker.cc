@@ -22,9 +22,16 @@ namespace {
 
 constexpr int kDataTimeoutMs = 300000;
 // A batch of the supervisor's answers is sent when the broker has nothing more queued, or
-// at these bounds.
-constexpr std::size_t kMaxBatchAnswers = 32;
+// at these bounds (messages of either kind; bytes of answers).
+constexpr std::size_t kMaxBatchMessages = 32;
 constexpr std::size_t kMaxBatchBytes = 1u << 20;
+
+// Data requests answered from memory at once. Any other (a search, a coding, an export, a
+// model run) first sends the answers the batch holds, so none of them waits for it.
+bool quick_request(const Json& request) {
+  auto op = request.find("op");
+  return op != request.end() && op->is_string() && (*op == "read_document" || *op == "list_documents");
+}
 constexpr std::size_t kDataRequestDepth = 16;  // a codebook change nests a code's fields
 
 // The broker's data: every request goes to the supervisor and waits for its reply.
@@ -256,7 +263,7 @@ Status BrokerClient::serve(const DataHandler& handler, const AuditHandler& audit
     std::string text;
   };
   std::vector<Answer> answers;
-  std::size_t answer_bytes = 0;
+  std::size_t answer_bytes = 0, batch_messages = 0;
   bool batch_open = false;
   // Ends the broker; whatever records the batch and the broker's last words left are
   // written, and none of the batch's answers is sent.
@@ -272,7 +279,7 @@ Status BrokerClient::serve(const DataHandler& handler, const AuditHandler& audit
       if (auto st = channel.send(wire(MessageType::kDataReply), a.request_id, a.text); !st)
         return fail("cannot answer the broker: " + st.error().message);
     answers.clear();
-    answer_bytes = 0;
+    answer_bytes = batch_messages = 0;
     return Status::success();
   };
   for (;;) {
@@ -308,12 +315,17 @@ Status BrokerClient::serve(const DataHandler& handler, const AuditHandler& audit
     auto request = read_message(message->payload, audit ? "audit record" : "data request", limits);
     if (!request || !request->is_object())
       return fail(audit ? "the broker sent a malformed audit record" : "the broker sent a malformed data request");
+    if (flush && batch_open && !audit && !quick_request(*request))
+      if (auto st = close_batch(); !st) return st;
     batch_open = true;
+    ++batch_messages;
     if (audit) {
       // Unanswered: a record that is refused or cannot be written ends the broker, so no
       // further tool call goes unrecorded.
       if (auto recorded = auditor(*request); !recorded)
         return fail("the broker's audit record was not written: " + recorded.error().message);
+      if (flush && batch_messages >= kMaxBatchMessages)
+        if (auto st = close_batch(); !st) return st;
       continue;
     }
     // Whatever the request holds, the supervisor answers or refuses it; an exception in the
@@ -330,9 +342,9 @@ Status BrokerClient::serve(const DataHandler& handler, const AuditHandler& audit
     if (flush) {
       answer_bytes += text.size();
       answers.push_back({message->request_id, std::move(text)});
-      // A broker that keeps asking without reading cannot make the batch hold more than
-      // this in answers (one more answer at most past the bound).
-      if (answers.size() >= kMaxBatchAnswers || answer_bytes >= kMaxBatchBytes)
+      // A broker that keeps sending cannot make a batch hold more than this (one more
+      // answer at most past the byte bound).
+      if (batch_messages >= kMaxBatchMessages || answer_bytes >= kMaxBatchBytes)
         if (auto st = close_batch(); !st) return st;
       continue;
     }

@@ -283,7 +283,6 @@ Result<server::DataSource::Page> decode_page(std::string_view payload) {
   // A segment takes 28 bytes at least (three length prefixes, two offsets), and the page grows
   // as segments arrive, so a count never allocates ahead of the bytes.
   if (in.count(n, 28)) {
-    page.segments.reserve(n);
     for (std::uint32_t i = 0; i < n && in.ok(); ++i) {
       Segment& s = page.segments.emplace_back();
       std::uint64_t start = 0, length = 0;

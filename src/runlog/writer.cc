@@ -118,10 +118,12 @@ Status RunLogWriter::write_all(std::string_view bytes) {
 }
 
 Status RunLogWriter::flush() {
-  if (held_.empty()) return {};
+  // A broken writer may have lost held lines with its failed write: a flush never says
+  // "written" for them, even with nothing held now.
   if (broken_)
     return make_error("run log " + path_.string() +
                       ": an earlier write failed; the log is incomplete");
+  if (held_.empty()) return {};
   if (!fd_.valid()) return make_error("run log: the writer was moved from");
   Status written = write_all(held_);
   held_.clear();

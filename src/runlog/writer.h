@@ -6,8 +6,8 @@
 //   the writer. A null key writes an unsigned (hash-chained only) log.
 // - create() never overwrites or follows a symlink: the file is created with O_EXCL and
 //   O_NOFOLLOW. The parent folder must exist (see make_run_log_dir).
-// - append() writes the whole line with write(2) before returning, so records survive a crash
-//   of the process; seal() also fsyncs. A failed or short write leaves the writer broken: every
+// - append() writes the whole line with write(2) before returning (unless holding, below), so
+//   records survive a crash of the process; seal() also fsyncs. A failed or short write leaves the writer broken: every
 //   later append() and seal() fails, and the log, lacking its seal, verifies as cut off.
 // - The destructor does not seal: a log that was not sealed on purpose must look cut off.
 //   Callers seal on every path, failures included (after a run_end record saying so).
@@ -44,7 +44,7 @@ class RunLogWriter {
                                      const SigningKey* key, WriterOptions options = {});
 
   RunLogWriter(RunLogWriter&&) noexcept = default;
-  RunLogWriter& operator=(RunLogWriter&&) noexcept = default;
+  RunLogWriter& operator=(RunLogWriter&&) = delete;  // would drop the target's held lines
   RunLogWriter(const RunLogWriter&) = delete;
   RunLogWriter& operator=(const RunLogWriter&) = delete;
   ~RunLogWriter();
@@ -59,7 +59,8 @@ class RunLogWriter {
   Status seal();
 
   // While holding, append() chains and signs each record as always but keeps its line for
-  // flush(). Turning holding off flushes. A failed flush leaves the writer broken.
+  // flush(). Turning holding off flushes. A failed flush leaves the writer broken, and every
+  // later flush() fails, held lines or not (the failed one may have lost some).
   Status hold(bool on);
   // Writes every held line, in order, with as few write(2) calls as the kernel allows.
   Status flush();

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <thread>
@@ -410,16 +411,23 @@ TEST_CASE("audit records from the broker are taken in order and never answered; 
 
 namespace {
 
-// A broker stand-in that puts three data requests and an audit record on the channel at
-// once, then notes in `replies_file` each reply as it comes: "<id> <payload>" per line.
-std::function<int(UniqueFd)> batching_child(std::filesystem::path replies_file) {
-  return [replies_file = std::move(replies_file)](UniqueFd fd) {
+// A broker stand-in that puts its messages on the channel at once (data requests with ids
+// from 1, in order, and audit records), then notes in `replies_file` each reply as it comes:
+// "<id> <payload>" per line.
+struct Sent {
+  bool audit;
+  std::string payload;
+};
+std::function<int(UniqueFd)> batching_child(std::filesystem::path replies_file, std::vector<Sent> messages) {
+  return [replies_file = std::move(replies_file), messages = std::move(messages)](UniqueFd fd) {
     ipc::Channel channel(std::move(fd), privsep::supervisor_to_broker(), "supervisor");
     if (!privsep::send_ready(channel, "fake")) return 1;
-    for (std::uint32_t id = 1; id <= 3; ++id)
-      if (!channel.send(wire(MessageType::kDataRequest), id, R"({"op":"page)" + std::to_string(id) + R"("})")) return 1;
-    if (!channel.send(wire(MessageType::kAuditRecord), 0, R"({"tool":"read_document"})")) return 1;
-    for (int i = 0; i < 3; ++i) {
+    std::uint32_t id = 0;
+    for (const Sent& m : messages)
+      if (!channel.send(wire(m.audit ? MessageType::kAuditRecord : MessageType::kDataRequest), m.audit ? 0 : ++id,
+                        m.payload))
+        return 1;
+    for (std::uint32_t i = 0; i < id; ++i) {
       auto reply = channel.receive(10000);
       if (!reply || reply->type != wire(MessageType::kDataReply)) return 5;
       std::FILE* f = std::fopen(replies_file.c_str(), "a");
@@ -437,16 +445,23 @@ TEST_CASE("with a flush, a batch's answers go out only after its records are wri
   test::TempDir dir;
   const auto replies = dir.path() / "replies.txt";
   std::vector<std::string> seen;
+  // Pages are told apart by their "id"; other requests by their op.
   const privsep::DataHandler answer = [&](const Json& request) -> Result<std::string> {
-    seen.push_back("data " + request.value("op", ""));
-    return json_text(Json{{"for", request.value("op", "")}});
+    const std::string what = request.value("id", request.value("op", ""));
+    seen.push_back("data " + what);
+    return json_text(Json{{"for", what}});
   };
   const privsep::AuditHandler write = [&](const Json& record) -> Status {
     seen.push_back("audit " + record.value("tool", ""));
     return Status::success();
   };
-  auto start = [&] {
-    auto child = privsep::ChildProcess::spawn("broker", privsep::broker_to_supervisor(), batching_child(replies));
+  const std::vector<Sent> three_pages_and_a_record = {{false, R"({"op":"read_document","id":"page1"})"},
+                                                      {false, R"({"op":"read_document","id":"page2"})"},
+                                                      {false, R"({"op":"read_document","id":"page3"})"},
+                                                      {true, R"({"tool":"read_document"})"}};
+  auto start = [&](std::vector<Sent> messages) {
+    auto child =
+        privsep::ChildProcess::spawn("broker", privsep::broker_to_supervisor(), batching_child(replies, std::move(messages)));
     REQUIRE(child);
     auto broker = privsep::BrokerClient::adopt(std::move(child).value());
     REQUIRE(broker);
@@ -456,7 +471,7 @@ TEST_CASE("with a flush, a batch's answers go out only after its records are wri
   auto replies_so_far = [&] { return std::filesystem::exists(replies) ? test::slurp(replies) : std::string(); };
 
   SECTION("the queued messages are one batch: handled, written, then answered in order") {
-    auto broker = start();
+    auto broker = start(three_pages_and_a_record);
     std::vector<std::string> at_flush;  // what the child had received when the batch was written
     REQUIRE(broker->serve(answer, write, nullptr, [&]() -> Status {
       seen.push_back("flush");
@@ -469,7 +484,7 @@ TEST_CASE("with a flush, a batch's answers go out only after its records are wri
     CHECK(broker->finish());  // the child got all three replies
   }
   SECTION("a batch whose records cannot be written is never answered, and the broker is stopped") {
-    auto broker = start();
+    auto broker = start(three_pages_and_a_record);
     const pid_t pid = broker->pid();
     Status served = broker->serve(answer, write, nullptr, [&]() -> Status {
       seen.push_back("flush");
@@ -477,9 +492,39 @@ TEST_CASE("with a flush, a batch's answers go out only after its records are wri
     });
     REQUIRE_FALSE(served);
     CHECK_THAT(served.error().message, Catch::Contains("run log could not be written") && Catch::Contains("disk full"));
-    CHECK(seen.size() >= 5);
+    REQUIRE(seen.size() >= 5);
     CHECK(seen[4] == "flush");
     CHECK(replies_so_far().empty());
     expect_killed(pid);
+  }
+  SECTION("a batch holds 32 messages at most, audit records included") {
+    std::vector<Sent> records(40, Sent{true, R"({"tool":"read_document"})"});
+    records.push_back({false, R"({"op":"read_document","id":"last"})"});
+    auto broker = start(records);
+    std::vector<std::size_t> audits_at_flush;
+    REQUIRE(broker->serve(answer, write, nullptr, [&]() -> Status {
+      audits_at_flush.push_back(static_cast<std::size_t>(std::count(seen.begin(), seen.end(), "audit read_document")));
+      return Status::success();
+    }));
+    REQUIRE(audits_at_flush.size() >= 2);
+    CHECK(audits_at_flush[0] == 32);
+    CHECK(audits_at_flush.back() == 40);
+    CHECK(broker->finish());
+  }
+  SECTION("a request other than a page first sends the answers the batch holds") {
+    auto broker = start({{false, R"({"op":"read_document","id":"page1"})"}, {false, R"({"op":"export_project"})"}});
+    std::string when_export_ran;  // what the child had received when the slow request began
+    const privsep::DataHandler slow = [&](const Json& request) -> Result<std::string> {
+      if (request.value("op", "") == "export_project") {
+        // The page's answer is on its way to the child: wait for the child to note it.
+        for (int i = 0; i < 300 && replies_so_far().empty(); ++i)
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        when_export_ran = replies_so_far();
+      }
+      return answer(request);
+    };
+    REQUIRE(broker->serve(slow, write, nullptr, [] { return Status::success(); }));
+    CHECK(when_export_ran == "1 {\"for\":\"page1\"}\n");
+    CHECK(broker->finish());
   }
 }

@@ -176,6 +176,9 @@ TEST_CASE("a holding writer writes its lines only on flush, the same lines in th
     Status flushed = writer.flush();
     REQUIRE_FALSE(flushed.ok());
     CHECK_THAT(flushed.error().message, Catch::Contains("write("));
+    // Nothing is held now, but the lost line means no flush may say "written" again.
+    CHECK_FALSE(writer.flush().ok());
+    CHECK_FALSE(writer.hold(false).ok());
     CHECK_FALSE(writer.append("mcp_data", Json{{"n", 2}}).ok());
     CHECK_FALSE(writer.seal().ok());
   }
