@@ -101,9 +101,15 @@ Reply ToolRegistry::run(const Json& params, RequestContext& context, bool as_tex
   }
   ToolOutcome outcome = entry.tool.handler(arguments, context);
   const bool structured = !outcome.is_error && entry.output;
+  // A result framed by the data source is data of a tool with an output schema, never an error.
+  const bool framed = !outcome.result_text.empty();
+  if (framed && !structured)
+    return RpcError{ErrorCode::kInternalError, "the tool " + entry.tool.name + " produced an invalid result", nullptr};
   std::string text;
   std::optional<Json> tree;  // the result as a value, when it was made as one
-  if (structured && !outcome.structured_text.empty()) {
+  if (framed) {
+    text = std::move(outcome.result_text);
+  } else if (structured && !outcome.structured_text.empty()) {
     // What json_text writes for the tree below, with the structured content as it came.
     text.reserve(outcome.text.size() + outcome.structured_text.size() + 96);
     text += R"({"content":[{"type":"text","text":)";
@@ -134,10 +140,23 @@ Reply ToolRegistry::run(const Json& params, RequestContext& context, bool as_tex
     text = json_text(result);
     tree = std::move(result);
   }
-  if (observer_ && !observer_(entry.tool, arguments, outcome.is_error, text))
+  // A result the data source framed and recorded itself is on record already.
+  const bool on_record = framed && outcome.recorded;
+  if (observer_ && !on_record && !observer_(entry.tool, arguments, outcome.is_error, text))
     return RpcError{ErrorCode::kInternalError, "the call could not be recorded in the audit log", nullptr};
   if (as_text) return ResultText{std::move(text)};
   return tree ? std::move(*tree) : Json::parse(text);
+}
+
+std::string written_result_text(std::string_view text, std::string_view structured_text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 8 + structured_text.size() + 96);
+  out += R"({"content":[{"type":"text","text":)";
+  append_json_string(out, text);
+  out += R"(}],"isError":false,"structuredContent":)";
+  out += structured_text;
+  out += '}';
+  return out;
 }
 
 }  // namespace cqda::mcp

@@ -41,6 +41,12 @@ struct ToolOutcome {
   // that no JSON tree is built and walked for it. Such a tool's writer is held to its output
   // schema by its tests rather than checked on every call.
   std::string structured_text;
+  // The whole result already written (written_result_text), sent as it is: for a tool whose
+  // result is made by the data source itself. `recorded` says that source has also put the
+  // call in the audit log, naming exactly these bytes, so the registry's observer is not
+  // called for it (the supervisor records read_document's calls this way).
+  std::string result_text;
+  bool recorded = false;
 
   static ToolOutcome failure(std::string reason) { return {nullptr, std::move(reason), true}; }
   static ToolOutcome written(std::string structured_text, std::string text) {
@@ -48,7 +54,18 @@ struct ToolOutcome {
     out.structured_text = std::move(structured_text);
     return out;
   }
+  static ToolOutcome framed(std::string result_text, bool recorded) {
+    ToolOutcome out{nullptr, {}, false};
+    out.result_text = std::move(result_text);
+    out.recorded = recorded;
+    return out;
+  }
 };
+
+// The result of a successful call with the text rendering `text` and the structured content
+// `structured_text` (compact JSON), as the registry sends it: the same bytes as json_text of
+// {"content":[{"type":"text","text":...}],"isError":false,"structuredContent":...}.
+std::string written_result_text(std::string_view text, std::string_view structured_text);
 
 struct Tool {
   std::string name;

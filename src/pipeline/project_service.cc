@@ -9,6 +9,7 @@
 #include <re2/re2.h>
 
 #include "common/files.h"
+#include "common/hash.h"
 #include "common/json_text.h"
 #include "common/utf8.h"
 #include "export/exporter.h"
@@ -17,6 +18,7 @@
 #include "privsep/protocol.h"
 #include "runlog/record.h"
 #include "runlog/verifier.h"
+#include "server/read_tools.h"
 
 namespace cqda::pipeline {
 namespace {
@@ -254,12 +256,47 @@ Result<Json> ProjectService::answer(const Json& request) {
   return make_error("unknown data request");
 }
 
-Result<std::string> ProjectService::answer_text(const Json& request) {
-  if (auto op = request.find("op"); op != request.end() && op->is_string() && *op == "read_document")
-    return read_page(request);
+Result<ProjectService::Answer> ProjectService::answer_text(const Json& request) {
+  if (auto op = request.find("op"); op != request.end() && op->is_string()) {
+    if (*op == "read_document_result") return read_document_result(request);
+    if (*op == "read_document") {
+      auto page = read_page(request);
+      if (!page) return page.error();
+      return Answer{std::move(page).value(), std::nullopt};
+    }
+  }
   auto answer_json = answer(request);
   if (!answer_json) return answer_json.error();
-  return json_text(*answer_json);
+  return Answer{json_text(*answer_json), std::nullopt};
+}
+
+// read_document's tool result, written here from the document (as the tool writes it from a
+// page, server::page_result_text), so that the run log's record of the call is the
+// supervisor's own account of the bytes that leave. The arguments are the tool's, checked
+// again; the result's offset is the one asked for, as the tool reports it.
+Result<ProjectService::Answer> ProjectService::read_document_result(const Json& request) const {
+  auto arguments = request.find("arguments");
+  if (arguments == request.end() || !arguments->is_object()) return make_error("read_document: arguments must be an object");
+  std::string error;
+  const Document* d = document(*arguments, error);
+  if (!d) return make_error(error);
+  const std::uint64_t offset = number(*arguments, "offset", 0, UINT64_MAX);
+  const auto first = std::min<std::uint64_t>(offset, d->segments.size());
+  const auto limit = std::clamp<std::uint64_t>(number(*arguments, "limit", server::kDefaultPage, server::kMaxPage), 1,
+                                               server::kMaxPage);
+  const auto end = std::min<std::uint64_t>(first + limit, d->segments.size());
+  const server::DocumentSummary& summary = summaries_[static_cast<std::size_t>(d - documents_.data())];
+  const std::span<const Segment> segments(d->segments.data() + first, end - first);
+  Answer answer;
+  answer.text += privsep::kResultReplyMark;
+  answer.text += server::page_result_text(summary, segments, offset);
+  const std::string_view result = std::string_view(answer.text).substr(1);
+  answer.tool_call = Json{{"tool", "read_document"},
+                          {"arguments_sha256", sha256_hex(json_text(*arguments))},
+                          {"result_sha256", sha256_hex(result)},
+                          {"bytes", result.size()},
+                          {"is_error", false}};
+  return answer;
 }
 
 // A page of a document in the wire encoding the broker reads (privsep::PageWriter), written

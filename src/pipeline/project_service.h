@@ -54,15 +54,24 @@ class ProjectService {
   ~ProjectService();
 
   // One request, {"op": ..., arguments...}, answered as it goes to the broker: JSON text
-  // (json_text), but a page of a document (read_document), what the MCP clients ask for most,
-  // in the wire encoding (privsep::decode_page), written straight from the document. An error
-  // is reported to the tool as its failure.
-  Result<std::string> answer_text(const Json& request);
+  // (json_text); a page of a document (read_document, for the document resources) in the
+  // wire encoding (privsep::decode_page); and read_document's whole tool result
+  // (read_document_result, {"op", "arguments"}), what the MCP clients ask for most, written
+  // straight from the document after privsep::kResultReplyMark. Such an answer completes a
+  // tool call, and `tool_call` is that call's run-log record (mcp_tool_call): the tool, the
+  // hashes of its arguments and of the result, the result's bytes. An error is reported to
+  // the tool as its failure.
+  struct Answer {
+    std::string text;
+    std::optional<Json> tool_call;
+  };
+  Result<Answer> answer_text(const Json& request);
 
  private:
-  Result<Json> answer(const Json& request);  // every operation but read_document
+  Result<Json> answer(const Json& request);  // every operation but the two reads of a document
   const Document* document(const Json& request, std::string& error) const;
   Result<std::string> read_page(const Json& request) const;
+  Result<Answer> read_document_result(const Json& request) const;
   Result<Json> search(const Json& request) const;
   Result<Json> latest_report() const;
   Result<Json> code_segment(const Json& request);

@@ -320,15 +320,21 @@ int serve(const ServeOptions& o, std::FILE* err) {
     // The log names only operations that exist (the broker's text is not logged as is).
     static const RE2 kKnownOp("[a-z_]{1,32}");
     Json data = {{"op", RE2::FullMatch(name, kKnownOp) && answer ? name : std::string("(refused)")}};
-    if (auto id = request.find("document_id"); id != request.end() && id->is_string() && answer) data["document_id"] = *id;
-    if (auto id = request.find("id"); id != request.end() && id->is_string() && answer) data["document_id"] = *id;
+    auto arguments = request.find("arguments");
+    const Json& fields = arguments != request.end() && arguments->is_object() ? *arguments : request;
+    if (auto id = fields.find("document_id"); id != fields.end() && id->is_string() && answer) data["document_id"] = *id;
+    if (auto id = fields.find("id"); id != fields.end() && id->is_string() && answer) data["document_id"] = *id;
     if (answer) {
-      data["bytes"] = answer->size();
+      data["bytes"] = answer->text.size();
     } else {
       data["error"] = answer.error().message;
     }
     if (!record("mcp_data", data)) return make_error("the run log could not be written");
-    return answer;
+    // An answer that completes a tool call (read_document's result) is that call's record too.
+    if (answer && answer->tool_call && !record("mcp_tool_call", *answer->tool_call))
+      return make_error("the run log could not be written");
+    if (!answer) return answer.error();
+    return std::move(answer->text);
   }, [&](const Json& request) -> Status {
     auto entry = audit_entry(request);
     if (!entry) return entry.error();

@@ -30,7 +30,8 @@ constexpr std::size_t kMaxBatchBytes = 1u << 20;
 // model run) first sends the answers the batch holds, so none of them waits for it.
 bool quick_request(const Json& request) {
   auto op = request.find("op");
-  return op != request.end() && op->is_string() && (*op == "read_document" || *op == "list_documents");
+  return op != request.end() && op->is_string() &&
+         (*op == "read_document_result" || *op == "read_document" || *op == "list_documents");
 }
 constexpr std::size_t kDataRequestDepth = 16;  // a codebook change nests a code's fields
 
@@ -59,6 +60,18 @@ class ChannelDataSource : public server::DataSource {
     auto reply = read_reply(message->payload);
     if (reply.contains("error")) return make_error(reply["error"].get<std::string>());
     std::_Exit(kChildProtocolError);  // neither a page nor a refusal
+  }
+
+  // The supervisor writes the tool's whole result and records the call in its run log
+  // before the answer leaves it; the broker sends the result on as it came.
+  Result<ToolResult> read_document_result(const Json& arguments) override {
+    auto message = send({{"op", "read_document_result"}, {"arguments", arguments}});
+    if (!message) return message.error();
+    if (!message->payload.empty() && message->payload[0] == kResultReplyMark)
+      return ToolResult{message->payload.substr(1), true};
+    auto reply = read_reply(message->payload);
+    if (reply.contains("error")) return make_error(reply["error"].get<std::string>());
+    std::_Exit(kChildProtocolError);  // neither a result nor a refusal
   }
 
   Result<Json> search(const Json& request) override {

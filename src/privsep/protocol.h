@@ -43,7 +43,7 @@ enum class MessageType : std::uint16_t {
   kConnected = 23,     // supervisor -> llm-caller: the connected socket (fd attached)
   kConnectRefused = 24,  // supervisor -> llm-caller: why not
   kDataRequest = 30,     // broker -> supervisor: a JSON request for project data
-  kDataReply = 31,       // supervisor -> broker: its JSON answer (a page: decode_page)
+  kDataReply = 31,       // supervisor -> broker: its JSON answer (a page: decode_page; a tool result: kResultReplyMark)
   kAuditRecord = 32,     // broker -> supervisor, unanswered: a tool call for the run log
 };
 
@@ -156,6 +156,10 @@ Result<LlmResponse> decode_llm_response(std::string_view payload);
 // JSON reply starts with '{'), then the document summary (id, path, format, segments,
 // characters) and the page's segments (id, speaker, text, start, length), "" for no speaker.
 inline constexpr char kPageReplyMark = '\x01';
+// The data reply to read_document_result is read_document's whole tool result, written by the
+// supervisor, which records the call (server::page_result_text): the byte kResultReplyMark,
+// then the result's JSON text, which the broker sends to the client as it is.
+inline constexpr char kResultReplyMark = '\x02';
 class PageWriter {
  public:
   PageWriter(const server::DocumentSummary& document, std::uint32_t segments, std::size_t reserve = 0);

@@ -31,6 +31,16 @@ class DataSource {
     std::vector<Segment> segments;
   };
   virtual Result<Page> read_document(const std::string& id, std::uint64_t offset, std::uint64_t limit) = 0;
+  // read_document's whole tool result for its validated `arguments` (id, offset, limit), as
+  // the client receives it (page_result_text). `recorded` when the source has also put the
+  // call in the run log: the supervisor does, so that its record names exactly the bytes it
+  // let out, and the broker sends no record of its own for the call. By default, the page
+  // read with read_document, written here and not recorded.
+  struct ToolResult {
+    std::string text;
+    bool recorded = false;
+  };
+  virtual Result<ToolResult> read_document_result(const Json& arguments);
   virtual Result<Json> codebook() = 0;
   // Keyword (case-insensitive, literal) or RE2 search over every segment; `request` is the
   // tool's validated arguments, the reply {"hits": [...], "total": N, "truncated": bool}.

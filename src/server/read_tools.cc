@@ -1,14 +1,12 @@
 #include "server/read_tools.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "common/json_text.h"
 
 namespace cqda::server {
 namespace {
-
-constexpr std::uint64_t kDefaultPage = 50;
-constexpr std::uint64_t kMaxPage = 500;
 
 Json summary_json(const DocumentSummary& d) {
   return {{"id", d.id}, {"path", d.path}, {"format", d.format}, {"segments", d.segments}, {"characters", d.characters}};
@@ -39,12 +37,11 @@ void append_member(std::string& out, std::string_view key, std::uint64_t value) 
 
 }  // namespace
 
-std::string page_json_text(const DataSource::Page& page, std::uint64_t offset) {
+std::string page_json_text(const DocumentSummary& d, std::span<const Segment> segments, std::uint64_t offset) {
   // The keys in the order summary_json and the Json of read_document's output schema had:
   // json_text of that tree is what this writes (tests/server hold the two together).
-  const DocumentSummary& d = page.document;
   std::size_t bytes = d.id.size() + d.path.size() + d.format.size() + 160;
-  for (const Segment& s : page.segments) bytes += s.id.size() + s.speaker.size() + s.text.size() * 11 / 10 + 80;
+  for (const Segment& s : segments) bytes += s.id.size() + s.speaker.size() + s.text.size() * 11 / 10 + 80;
   std::string out;
   out.reserve(bytes);
   append_member(out, R"({"document":{"id":)", d.id);
@@ -55,7 +52,7 @@ std::string page_json_text(const DataSource::Page& page, std::uint64_t offset) {
   append_member(out, R"(},"offset":)", offset);
   out.append(R"(,"segments":[)");
   bool first = true;
-  for (const Segment& s : page.segments) {
+  for (const Segment& s : segments) {
     append_member(out, first ? R"({"id":)" : R"(,{"id":)", s.id);
     first = false;
     append_member(out, R"(,"text":)", s.text);
@@ -65,9 +62,31 @@ std::string page_json_text(const DataSource::Page& page, std::uint64_t offset) {
     out += '}';
   }
   out += ']';
-  if (offset + page.segments.size() < d.segments) append_member(out, R"(,"next_offset":)", offset + page.segments.size());
+  if (offset + segments.size() < d.segments) append_member(out, R"(,"next_offset":)", offset + segments.size());
   out += '}';
   return out;
+}
+
+std::string page_result_text(const DocumentSummary& document, std::span<const Segment> segments, std::uint64_t offset) {
+  if (segments.empty()) return mcp::written_result_text("no segments at this offset", page_json_text(document, segments, offset));
+  std::size_t bytes = 0;
+  for (const Segment& s : segments) bytes += s.id.size() + s.speaker.size() + s.text.size() + 6;
+  std::string text;
+  text.reserve(bytes);
+  for (const Segment& s : segments) {
+    text.append("[").append(s.id).append("] ");
+    if (!s.speaker.empty()) text.append(s.speaker).append(": ");
+    text.append(s.text).append("\n");
+  }
+  return mcp::written_result_text(text, page_json_text(document, segments, offset));
+}
+
+Result<DataSource::ToolResult> DataSource::read_document_result(const Json& arguments) {
+  const std::uint64_t offset = arguments.value("offset", std::uint64_t{0});
+  const std::uint64_t limit = std::min(arguments.value("limit", kDefaultPage), kMaxPage);
+  auto page = read_document(arguments.at("id").get<std::string>(), offset, limit);
+  if (!page) return page.error();
+  return ToolResult{page_result_text(page->document, page->segments, offset), false};
 }
 
 namespace {
@@ -120,22 +139,11 @@ mcp::Tool read_document(DataSource& source) {
            Json::parse(R"({"type":"object","required":["id","text","start","length"],"properties":{
              "id":{"type":"string"},"speaker":{"type":"string"},"text":{"type":"string"},
              "start":{"type":"integer"},"length":{"type":"integer"}}})")}}}}}};
+  // The source writes the result (in the broker: the supervisor, which records the call).
   t.handler = [&source](const Json& args, mcp::RequestContext&) -> mcp::ToolOutcome {
-    const std::uint64_t offset = args.value("offset", std::uint64_t{0});
-    const std::uint64_t limit = std::min(args.value("limit", kDefaultPage), kMaxPage);
-    auto page = source.read_document(args["id"].get<std::string>(), offset, limit);
-    if (!page) return mcp::ToolOutcome::failure(page.error().message);
-    if (page->segments.empty()) return mcp::ToolOutcome::written(page_json_text(*page, offset), "no segments at this offset");
-    std::size_t bytes = 0;
-    for (const Segment& s : page->segments) bytes += s.id.size() + s.speaker.size() + s.text.size() + 6;
-    std::string text;
-    text.reserve(bytes);
-    for (const Segment& s : page->segments) {
-      text.append("[").append(s.id).append("] ");
-      if (!s.speaker.empty()) text.append(s.speaker).append(": ");
-      text.append(s.text).append("\n");
-    }
-    return mcp::ToolOutcome::written(page_json_text(*page, offset), std::move(text));
+    auto result = source.read_document_result(args);
+    if (!result) return mcp::ToolOutcome::failure(result.error().message);
+    return mcp::ToolOutcome::framed(std::move(result->text), result->recorded);
   };
   return t;
 }

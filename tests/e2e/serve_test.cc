@@ -79,7 +79,9 @@ TEST_CASE("cqda serve --stdio answers MCP from the sandboxed broker with anonymi
                         R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"read_document","arguments":{"id":"no-such-document"}}})" "\n" +
                         R"({"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"search_corpus","arguments":{"query":"NIGHT","limit":3,"context":10}}})" "\n" +
                         R"({"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"search_corpus","arguments":{"query":"(unclosed","regex":true}}})" "\n" +
-                        R"({"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"search_corpus","arguments":{"query":"Maria Santos"}}})" "\n");
+                        R"({"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"search_corpus","arguments":{"query":"Maria Santos"}}})" "\n" +
+                        R"({"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"read_document","arguments":{"id":")" +
+                        id + R"(","offset":100000}}})" "\n");
   REQUIRE(second.exit_code == 0);
   auto r2 = responses_by_id(second.out);
   const Json& page = r2[6]["result"]["structuredContent"];
@@ -105,16 +107,43 @@ TEST_CASE("cqda serve --stdio answers MCP from the sandboxed broker with anonymi
   for (const char* name : {"Maria Santos", "Ngozi Okafor", "James Whitfield"}) CHECK(second.out.find(name) == std::string::npos);
   CHECK(first.out.find("Maria Santos") == std::string::npos);
 
+  // Past the last segment: an empty page at the offset asked for.
+  CHECK(r2[11]["result"]["structuredContent"]["offset"] == 100000);
+  CHECK(r2[11]["result"]["structuredContent"]["segments"].empty());
+  CHECK_FALSE(r2[11]["result"]["structuredContent"].contains("next_offset"));
+  CHECK(r2[11]["result"]["content"][0]["text"] == "no segments at this offset");
+
   // The session's run log records the data the broker asked for, and verifies.
   std::vector<fs::path> logs;
   for (const auto& e : fs::directory_iterator(tmp / "out/run-logs")) logs.push_back(e.path());
   REQUIRE(logs.size() == 2);
+  std::vector<Json> read_calls;  // records of read_document calls (the first session's was refused by the schema)
   for (const auto& log : logs) {
     CHECK(test::run_cqda({"verify", log.string(), "--allow-unsigned"}).exit_code == 0);
     const std::string text = test::slurp(log);
     CHECK_THAT(text, Catch::Contains("\"type\":\"mcp_data\""));
     CHECK_THAT(text, Catch::Contains("\"process\":\"broker\""));
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      Json record = Json::parse(line);
+      if (record["type"] == "mcp_tool_call" && record["data"]["tool"] == "read_document") read_calls.push_back(record["data"]);
+    }
   }
+  // One record per call, whoever wrote it (the supervisor for a page, the broker for a
+  // refusal), with the hashes and the size of exactly what the client got.
+  REQUIRE(read_calls.size() == 3);
+  std::map<std::string, Json> by_result;
+  for (const Json& c : read_calls) by_result[c["result_sha256"]] = c;
+  for (int call_id : {6, 7, 11}) {
+    const std::string result = r2[call_id]["result"].dump(-1, ' ', false, Json::error_handler_t::replace);
+    INFO("call " << call_id);
+    auto found = by_result.find(sha256_hex(result));
+    REQUIRE(found != by_result.end());
+    CHECK(found->second["bytes"] == result.size());
+    CHECK(found->second["is_error"] == (call_id == 7));
+  }
+  const std::string page_arguments = R"({"id":")" + id + R"(","limit":3})";
+  CHECK(by_result[sha256_hex(r2[6]["result"].dump())]["arguments_sha256"] == sha256_hex(page_arguments));
 }
 
 TEST_CASE("cqda serve: the codebook reaches the client and the exports anonymized", "[e2e][serve]") {

@@ -224,3 +224,51 @@ TEST_CASE("a result written as text goes out as the same bytes as the same resul
     CHECK(*answer == R"({"jsonrpc":"2.0","id":1,"result":)" + tree_seen[0] + "}");
   }
 }
+
+TEST_CASE("a result framed by its data source goes out as it came, and is recorded once", "[mcp][tools]") {
+  const std::string framed = written_result_text("[s1] a \"line\"\n", R"({"id":"d-1"})");
+  // The framing is the registry's own for a written result without further content.
+  CHECK(framed == json_text(Json{{"content", {{{"type", "text"}, {"text", "[s1] a \"line\"\n"}}}},
+                                 {"isError", false},
+                                 {"structuredContent", {{"id", "d-1"}}}}));
+  auto registry_with = [&](bool recorded, bool with_output, std::vector<std::string>* seen) {
+    auto registry = std::make_unique<ToolRegistry>();
+    Tool t;
+    t.name = "page";
+    t.input_schema = Json::parse(R"({"type":"object"})");
+    if (with_output) t.output_schema = Json::parse(R"({"type":"object","required":["id"]})");
+    t.handler = [&, recorded](const Json&, RequestContext&) { return ToolOutcome::framed(framed, recorded); };
+    registry->add(t);
+    registry->observe([seen](const Tool&, const Json&, bool, std::string_view sent) {
+      seen->emplace_back(sent);
+      return true;
+    });
+    return registry;
+  };
+  const Json call = {{"name", "page"}, {"arguments", Json::object()}};
+  std::vector<std::string> seen;
+  // Recorded by the source: the observer is not called (the call would be on record twice).
+  auto recorded = registry_with(true, true, &seen);
+  CHECK(as_json(recorded->call(call)) == Json::parse(framed));
+  CHECK(seen.empty());
+  Session session({"cqda", "test"}, Json{{"tools", Json::object()}});
+  recorded->serve(session);
+  session.handle(R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25",
+      "capabilities":{},"clientInfo":{"name":"t","version":"1"}}})");
+  auto answer = session.handle(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"page","arguments":{}}})");
+  REQUIRE(answer);
+  CHECK(*answer == R"({"jsonrpc":"2.0","id":1,"result":)" + framed + "}");
+  CHECK(seen.empty());
+  // Not recorded by the source: the observer sees exactly the bytes sent.
+  auto unrecorded = registry_with(false, true, &seen);
+  CHECK(as_json(unrecorded->call(call)) == Json::parse(framed));
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0] == framed);
+  // A framed result is structured data: a tool without an output schema may not send one.
+  seen.clear();
+  auto schemaless = registry_with(true, false, &seen);
+  auto refused = schemaless->call(call);
+  REQUIRE(std::holds_alternative<RpcError>(refused));
+  CHECK(std::get<RpcError>(refused).code == ErrorCode::kInternalError);
+  CHECK(seen.empty());
+}

@@ -111,7 +111,51 @@ TEST_CASE("read_document writes the result json_text gives for the same value, w
     for (const Segment& s : page.segments)
       text += "[" + s.id + "] " + (s.speaker.empty() ? "" : s.speaker + ": ") + s.text + "\n";
     CHECK(result["content"][0]["text"] == (n == 0 ? "no segments at this offset" : text));
+    // The whole result, as the supervisor writes it for the broker: the bytes json_text
+    // gives for the result made as a tree.
+    const Json tree = {{"content", {{{"type", "text"}, {"text", n == 0 ? "no segments at this offset" : text}}}},
+                       {"isError", false},
+                       {"structuredContent", expected}};
+    CHECK(page_result_text(page.document, page.segments, offset) == json_text(tree));
   }
+}
+
+TEST_CASE("read_document sends a result its source wrote and recorded as it is, and records no other", "[server][read_tools]") {
+  // The broker's source: the supervisor writes the result and records the call itself.
+  class RecordingSource : public FakeSource {
+   public:
+    Json asked;
+    Result<ToolResult> read_document_result(const Json& arguments) override {
+      asked = arguments;
+      if (!refusal.empty()) return make_error(refusal);
+      return ToolResult{page_result_text(page.document, page.segments, 0), true};
+    }
+  };
+  RecordingSource source;
+  source.page.document = {"d", "p.txt", "txt", 2, 10};
+  Segment s;
+  s.id = "d.s0";
+  s.text = "first";
+  source.page.segments.push_back(s);
+  mcp::ToolRegistry registry;
+  add_read_tools(registry, source);
+  std::vector<std::pair<std::string, bool>> observed;
+  registry.observe([&](const mcp::Tool& tool, const Json&, bool is_error, std::string_view) {
+    observed.emplace_back(tool.name, is_error);
+    return true;
+  });
+  const Json args = {{"id", "d"}, {"limit", 1}};
+  auto reply = registry.call(Json{{"name", "read_document"}, {"arguments", args}});
+  REQUIRE(std::holds_alternative<Json>(reply));
+  CHECK(source.asked == args);  // the validated arguments, as the client sent them
+  CHECK(json_text(std::get<Json>(reply)) == page_result_text(source.page.document, source.page.segments, 0));
+  CHECK(observed.empty());
+  // A refusal is the broker's to record, as for every other tool.
+  source.refusal = "no document has this id";
+  auto refused = registry.call(Json{{"name", "read_document"}, {"arguments", {{"id", "x"}}}});
+  REQUIRE(std::holds_alternative<Json>(refused));
+  CHECK(std::get<Json>(refused)["isError"] == true);
+  CHECK(observed == std::vector<std::pair<std::string, bool>>{{"read_document", true}});
 }
 
 TEST_CASE("read_document reports a refusal as a tool error and caps the page size", "[server][read_tools]") {
