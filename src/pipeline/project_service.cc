@@ -25,7 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::uint64_t kMaxPage = 500;
 constexpr std::uint64_t kMaxCounted = 100000;  // search hits counted before the count stops
 
 // A string argument of at most `max` bytes; nullopt when absent, an error when malformed.
@@ -287,9 +286,17 @@ Result<ProjectService::Answer> ProjectService::read_document_result(const Json& 
   const auto end = std::min<std::uint64_t>(first + limit, d->segments.size());
   const server::DocumentSummary& summary = summaries_[static_cast<std::size_t>(d - documents_.data())];
   const std::span<const Segment> segments(d->segments.data() + first, end - first);
+  // The page is cut to what one reply may carry (the mark byte and the result), so that the
+  // call is refused here, and recorded once by the broker, rather than after its record.
+  auto written = server::page_result_within(summary, segments, offset, privsep::kMaxDataReply - 1);
+  if (!written)
+    return make_error("segment " + std::to_string(first) + " of this document is too large to send as a tool result (over " +
+                      std::to_string(privsep::kMaxDataReply >> 20) + " MiB with its JSON)");
   Answer answer;
+  answer.text.reserve(written->size() + 1);
   answer.text += privsep::kResultReplyMark;
-  answer.text += server::page_result_text(summary, segments, offset);
+  answer.text += *written;
+  written.reset();
   const std::string_view result = std::string_view(answer.text).substr(1);
   answer.tool_call = Json{{"tool", "read_document"},
                           {"arguments_sha256", sha256_hex(json_text(*arguments))},
@@ -306,7 +313,8 @@ Result<std::string> ProjectService::read_page(const Json& request) const {
   const Document* d = document(request, error);
   if (!d) return make_error(error);
   const auto offset = std::min<std::uint64_t>(number(request, "offset", 0, UINT32_MAX), d->segments.size());
-  const auto limit = std::clamp<std::uint64_t>(number(request, "limit", 50, kMaxPage), 1, kMaxPage);
+  const auto limit = std::clamp<std::uint64_t>(number(request, "limit", server::kDefaultPage, server::kMaxPage), 1,
+                                               server::kMaxPage);
   const auto end = std::min<std::uint64_t>(offset + limit, d->segments.size());
   std::size_t bytes = 0;
   for (std::uint64_t i = offset; i < end; ++i)

@@ -322,8 +322,9 @@ int serve(const ServeOptions& o, std::FILE* err) {
     Json data = {{"op", RE2::FullMatch(name, kKnownOp) && answer ? name : std::string("(refused)")}};
     auto arguments = request.find("arguments");
     const Json& fields = arguments != request.end() && arguments->is_object() ? *arguments : request;
-    if (auto id = fields.find("document_id"); id != fields.end() && id->is_string() && answer) data["document_id"] = *id;
+    // The id the request was answered for: "document_id" before "id", as the service reads them.
     if (auto id = fields.find("id"); id != fields.end() && id->is_string() && answer) data["document_id"] = *id;
+    if (auto id = fields.find("document_id"); id != fields.end() && id->is_string() && answer) data["document_id"] = *id;
     if (answer) {
       data["bytes"] = answer->text.size();
     } else {

@@ -81,6 +81,17 @@ std::string page_result_text(const DocumentSummary& document, std::span<const Se
   return mcp::written_result_text(text, page_json_text(document, segments, offset));
 }
 
+std::optional<std::string> page_result_within(const DocumentSummary& document, std::span<const Segment> segments,
+                                              std::uint64_t offset, std::size_t max_bytes) {
+  std::string result = page_result_text(document, segments, offset);
+  while (result.size() > max_bytes) {
+    if (segments.size() <= 1) return std::nullopt;
+    segments = segments.first(segments.size() / 2);
+    result = page_result_text(document, segments, offset);
+  }
+  return result;
+}
+
 Result<DataSource::ToolResult> DataSource::read_document_result(const Json& arguments) {
   const std::uint64_t offset = arguments.value("offset", std::uint64_t{0});
   const std::uint64_t limit = std::min(arguments.value("limit", kDefaultPage), kMaxPage);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -30,5 +31,11 @@ inline std::string page_json_text(const DataSource::Page& page, std::uint64_t of
 // read_document's whole result: the page as text (one line per segment: [id] speaker: text)
 // and as structured content, framed as mcp::written_result_text frames it.
 std::string page_result_text(const DocumentSummary& document, std::span<const Segment> segments, std::uint64_t offset);
+
+// page_result_text for the first of `segments` whose result takes at most `max_bytes`: all of
+// them when it fits, else the count halved until it does (next_offset then continues after
+// the last one sent). nullopt when not even the first segment's result fits.
+std::optional<std::string> page_result_within(const DocumentSummary& document, std::span<const Segment> segments,
+                                              std::uint64_t offset, std::size_t max_bytes);
 
 }  // namespace cqda::server

@@ -134,8 +134,18 @@ TEST_CASE("cqda serve --stdio answers MCP from the sandboxed broker with anonymi
   REQUIRE(read_calls.size() == 3);
   std::map<std::string, Json> by_result;
   for (const Json& c : read_calls) by_result[c["result_sha256"]] = c;
+  // The result as the client read it: the bytes of the response line, not a dump of them.
+  auto raw_result = [&](int call_id) {
+    const std::string head = R"({"jsonrpc":"2.0","id":)" + std::to_string(call_id) + R"(,"result":)";
+    std::istringstream out(second.out);
+    for (std::string line; std::getline(out, line);)
+      if (line.rfind(head, 0) == 0 && line.back() == '}') return line.substr(head.size(), line.size() - head.size() - 1);
+    FAIL("no result for call " << call_id);
+    return std::string();
+  };
   for (int call_id : {6, 7, 11}) {
-    const std::string result = r2[call_id]["result"].dump(-1, ' ', false, Json::error_handler_t::replace);
+    const std::string result = raw_result(call_id);
+    CHECK(Json::parse(result) == r2[call_id]["result"]);
     INFO("call " << call_id);
     auto found = by_result.find(sha256_hex(result));
     REQUIRE(found != by_result.end());
@@ -143,7 +153,7 @@ TEST_CASE("cqda serve --stdio answers MCP from the sandboxed broker with anonymi
     CHECK(found->second["is_error"] == (call_id == 7));
   }
   const std::string page_arguments = R"({"id":")" + id + R"(","limit":3})";
-  CHECK(by_result[sha256_hex(r2[6]["result"].dump())]["arguments_sha256"] == sha256_hex(page_arguments));
+  CHECK(by_result[sha256_hex(raw_result(6))]["arguments_sha256"] == sha256_hex(page_arguments));
 }
 
 TEST_CASE("cqda serve: the codebook reaches the client and the exports anonymized", "[e2e][serve]") {

@@ -182,3 +182,38 @@ TEST_CASE("read_document reports a refusal as a tool error and caps the page siz
   CHECK(std::get<mcp::RpcError>(too_many).code == mcp::ErrorCode::kInvalidParams);
   CHECK(source.asked_limit == 0);
 }
+
+TEST_CASE("a page too large for one result is cut, and one segment too large is refused", "[server][read_tools]") {
+  const DocumentSummary d = {"d", "p.txt", "txt", 10, 1000};
+  std::vector<Segment> segments;
+  for (int i = 0; i < 8; ++i) {
+    Segment s;
+    s.id = "d.s" + std::to_string(i + 2);
+    s.text = std::string(100, 'a' + i) + "\"";
+    s.start = 101u * i;
+    s.length = 101;
+    segments.push_back(s);
+  }
+  const std::string whole = page_result_text(d, segments, 2);
+  // Room for all of them: the whole page.
+  CHECK(page_result_within(d, segments, 2, whole.size()) == whole);
+  // One byte less: half the segments, and next_offset continues after them.
+  auto cut = page_result_within(d, segments, 2, whole.size() - 1);
+  REQUIRE(cut);
+  CHECK(cut->size() < whole.size());
+  const Json result = Json::parse(*cut);
+  CHECK(result["structuredContent"]["segments"].size() == 4);
+  CHECK(result["structuredContent"]["offset"] == 2);
+  CHECK(result["structuredContent"]["next_offset"] == 6);
+  CHECK(*cut == page_result_text(d, std::span<const Segment>(segments).first(4), 2));
+  // Just room for the first segment.
+  const std::string one = page_result_text(d, std::span<const Segment>(segments).first(1), 2);
+  auto single = page_result_within(d, segments, 2, one.size());
+  REQUIRE(single);
+  CHECK(*single == one);
+  // Not even that: refused.
+  CHECK_FALSE(page_result_within(d, segments, 2, one.size() - 1));
+  // An empty page always fits what it needs.
+  const std::string empty = page_result_text(d, {}, 12);
+  CHECK(page_result_within(d, {}, 12, empty.size()) == empty);
+}
