@@ -111,17 +111,7 @@ Reply ToolRegistry::run(const Json& params, RequestContext& context, bool as_tex
     text = std::move(outcome.result_text);
   } else if (structured && !outcome.structured_text.empty()) {
     // What json_text writes for the tree below, with the structured content as it came.
-    text.reserve(outcome.text.size() + outcome.structured_text.size() + 96);
-    text += R"({"content":[{"type":"text","text":)";
-    append_json_string(text, outcome.text);
-    text += '}';
-    for (const Json& block : outcome.content) {
-      text += ',';
-      append_json_text(text, block);
-    }
-    text += R"(],"isError":false,"structuredContent":)";
-    text += outcome.structured_text;
-    text += '}';
+    text = written_result_text(outcome.text, outcome.structured_text, outcome.content);
   } else {
     Json text_block = Json::object();
     text_block["type"] = "text";
@@ -148,12 +138,17 @@ Reply ToolRegistry::run(const Json& params, RequestContext& context, bool as_tex
   return tree ? std::move(*tree) : Json::parse(text);
 }
 
-std::string written_result_text(std::string_view text, std::string_view structured_text) {
+std::string written_result_text(std::string_view text, std::string_view structured_text, const std::vector<Json>& content) {
   std::string out;
   out.reserve(text.size() + text.size() / 8 + structured_text.size() + 96);
   out += R"({"content":[{"type":"text","text":)";
   append_json_string(out, text);
-  out += R"(}],"isError":false,"structuredContent":)";
+  out += '}';
+  for (const Json& block : content) {
+    out += ',';
+    append_json_text(out, block);
+  }
+  out += R"(],"isError":false,"structuredContent":)";
   out += structured_text;
   out += '}';
   return out;

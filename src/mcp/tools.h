@@ -62,10 +62,12 @@ struct ToolOutcome {
   }
 };
 
-// The result of a successful call with the text rendering `text` and the structured content
-// `structured_text` (compact JSON), as the registry sends it: the same bytes as json_text of
-// {"content":[{"type":"text","text":...}],"isError":false,"structuredContent":...}.
-std::string written_result_text(std::string_view text, std::string_view structured_text);
+// The result of a successful call with the text rendering `text`, further `content` blocks
+// and the structured content `structured_text` (compact JSON), as the registry sends it: the
+// same bytes as json_text of
+// {"content":[{"type":"text","text":...},...],"isError":false,"structuredContent":...}.
+std::string written_result_text(std::string_view text, std::string_view structured_text,
+                                const std::vector<Json>& content = {});
 
 struct Tool {
   std::string name;

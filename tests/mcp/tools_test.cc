@@ -32,6 +32,18 @@ Json as_json(const Reply& reply) {
   return std::get<Json>(reply);
 }
 
+// The answer line to tools/call of `tool` (no arguments) in an initialized session over `registry`.
+std::string call_in_session(const ToolRegistry& registry, const std::string& tool) {
+  Session session({"cqda", "test"}, Json{{"tools", Json::object()}});
+  registry.serve(session);
+  session.handle(R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25",
+      "capabilities":{},"clientInfo":{"name":"t","version":"1"}}})");
+  auto answer = session.handle(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":")" + tool +
+                               R"(","arguments":{}}})");
+  REQUIRE(answer);
+  return *answer;
+}
+
 int code_of(const Reply& reply) {
   REQUIRE(std::holds_alternative<RpcError>(reply));
   return static_cast<int>(std::get<RpcError>(reply).code);
@@ -214,15 +226,8 @@ TEST_CASE("a result written as text goes out as the same bytes as the same resul
   CHECK(text_seen[0] == json_text(from_tree));
 
   // Through a session, as a client gets it.
-  for (ToolRegistry* r : {tree.get(), written.get()}) {
-    Session session({"cqda", "test"}, Json{{"tools", Json::object()}});
-    r->serve(session);
-    session.handle(R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25",
-        "capabilities":{},"clientInfo":{"name":"t","version":"1"}}})");
-    auto answer = session.handle(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"page","arguments":{}}})");
-    REQUIRE(answer);
-    CHECK(*answer == R"({"jsonrpc":"2.0","id":1,"result":)" + tree_seen[0] + "}");
-  }
+  for (ToolRegistry* r : {tree.get(), written.get()})
+    CHECK(call_in_session(*r, "page") == R"({"jsonrpc":"2.0","id":1,"result":)" + tree_seen[0] + "}");
 }
 
 TEST_CASE("a result framed by its data source goes out as it came, and is recorded once", "[mcp][tools]") {
@@ -251,13 +256,7 @@ TEST_CASE("a result framed by its data source goes out as it came, and is record
   auto recorded = registry_with(true, true, &seen);
   CHECK(as_json(recorded->call(call)) == Json::parse(framed));
   CHECK(seen.empty());
-  Session session({"cqda", "test"}, Json{{"tools", Json::object()}});
-  recorded->serve(session);
-  session.handle(R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25",
-      "capabilities":{},"clientInfo":{"name":"t","version":"1"}}})");
-  auto answer = session.handle(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"page","arguments":{}}})");
-  REQUIRE(answer);
-  CHECK(*answer == R"({"jsonrpc":"2.0","id":1,"result":)" + framed + "}");
+  CHECK(call_in_session(*recorded, "page") == R"({"jsonrpc":"2.0","id":1,"result":)" + framed + "}");
   CHECK(seen.empty());
   // Not recorded by the source: the observer sees exactly the bytes sent.
   auto unrecorded = registry_with(false, true, &seen);
