@@ -11,7 +11,7 @@ namespace cqda::exporter {
 // Codings come grouped by segment from every coder, so a run of the same segment or document
 // is recognised by comparing with the previous coding and looked up once; any order still
 // gives the right numbers.
-CodingIndex::CodingIndex(const std::vector<coder::Coding>& codings) {
+CodingIndex::CodingIndex(std::span<const coder::Coding> codings) {
   std::unordered_map<std::string_view, std::uint32_t> code_ids, segment_ids, document_ids;
   auto number = [](std::unordered_map<std::string_view, std::uint32_t>& ids, std::vector<std::string_view>& names,
                    std::string_view name) {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,7 +31,7 @@ struct CodePair {
 // hundreds of megabytes. Holds views into the codings, which must outlive it.
 class CodingIndex {
  public:
-  explicit CodingIndex(const std::vector<coder::Coding>& codings);
+  explicit CodingIndex(std::span<const coder::Coding> codings);
 
   std::vector<std::string_view> codes, segments, documents;
   std::vector<std::uint32_t> code, segment, document;  // per coding

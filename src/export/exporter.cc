@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <future>
+#include <optional>
+#include <span>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -65,11 +67,9 @@ std::unordered_map<std::string_view, std::vector<const coder::Coding*>> codings_
   return out;
 }
 
-// Keys in sorted order, as codings.json has always had them. Built as an ordered Json so
-// that the schema's quick form checks it without a conversion.
-std::string code_label(const codebook::Codebook& book, const std::string& id) {
+std::string code_label(const codebook::Codebook& book, std::string_view id) {
   const codebook::Code* code = book.find(id);
-  return code ? code->name : id;
+  return code ? code->name : std::string(id);
 }
 
 // Words: runs of bytes other than space, tab and newline. A word starts at each such byte
@@ -88,28 +88,99 @@ std::string segment_ref(const coder::Coding& c) {
   return c.document_id + ", segment " + (dot == std::string::npos ? c.segment_id : c.segment_id.substr(dot + 2));
 }
 
-using CodeMatrix = std::map<std::string, std::map<std::string, std::size_t>>;
+}  // namespace
 
-void render_overview(std::ostringstream& out, const ExportInput& in, const CodeMatrix& matrix) {
-  const auto& docs = *in.documents;
+// What report.md and codings.json say about each document, and the counts over the codings,
+// gathered as documents and codings arrive: nothing here grows with the number of codings
+// except the counters, so a streamed export keeps no corpus in memory.
+class ReportTally {
+ public:
+  struct DocumentStats {
+    std::string id, path, sha256;
+    DocumentFormat format = DocumentFormat::kText;
+    std::size_t segments = 0, words = 0, code_points = 0;
+  };
+  struct Excerpt {
+    std::string quote, ref, coder;
+  };
+  struct CodeExcerpts {
+    std::vector<Excerpt> first;  // at most kExcerptsPerCode, in coding order
+    std::size_t total = 0;
+  };
+
+  void add_document(const Document& d) {
+    documents_.push_back({d.id, d.relative_path, d.sha256, d.format, d.segments.size(), word_count(d.text),
+                          utf8::length(d.text)});
+  }
+
+  // Every coding of a segment, and of a document, must come in the same call: the segments
+  // and documents of a code are counted within each call and then summed.
+  void add_codings(std::span<const coder::Coding> codings) {
+    if (codings.empty()) return;
+    codings_ += codings.size();
+    const CodingIndex index(codings);
+    for (const auto& [code, f] : code_frequencies(index)) {
+      CodeFrequency& total = frequencies_[code];
+      total.codings += f.codings;
+      total.segments += f.segments;
+      total.documents += f.documents;
+    }
+    for (const auto& [document, codes] : code_matrix(index))
+      for (const auto& [code, n] : codes) matrix_[document][code] += n;
+    for (const auto& pair : code_cooccurrence(index)) pairs_[{pair.first, pair.second}] += pair.segments;
+    CodeExcerpts* current = nullptr;
+    const coder::Coding* previous = nullptr;
+    for (const auto& c : codings) {
+      if (!previous || previous->code_id != c.code_id) current = &excerpts_[c.code_id];
+      if (current->first.size() < kExcerptsPerCode) current->first.push_back({c.quote, segment_ref(c), c.coder});
+      ++current->total;
+      previous = &c;
+    }
+  }
+
+  const std::vector<DocumentStats>& documents() const { return documents_; }
+  std::size_t codings() const { return codings_; }
+  const std::map<std::string, CodeFrequency>& frequencies() const { return frequencies_; }
+  const std::map<std::string, std::map<std::string, std::size_t>>& matrix() const { return matrix_; }
+  const std::map<std::string, CodeExcerpts>& excerpts() const { return excerpts_; }
+
+  // Most frequent first; ties in the order of the ids.
+  std::vector<CodePair> pairs() const {
+    std::vector<CodePair> out;
+    out.reserve(pairs_.size());
+    for (const auto& [key, n] : pairs_) out.push_back({key.first, key.second, n});
+    std::stable_sort(out.begin(), out.end(), [](const CodePair& a, const CodePair& b) { return a.segments > b.segments; });
+    return out;
+  }
+
+ private:
+  std::vector<DocumentStats> documents_;
+  std::size_t codings_ = 0;
+  std::map<std::string, CodeFrequency> frequencies_;
+  std::map<std::string, std::map<std::string, std::size_t>> matrix_;
+  std::map<std::pair<std::string, std::string>, std::size_t> pairs_;
+  std::map<std::string, CodeExcerpts> excerpts_;
+};
+
+namespace {
+
+void render_overview(std::ostringstream& out, const ExportInput& in, const ReportTally& tally) {
+  const auto& docs = tally.documents();
   std::size_t segments = 0, words = 0;
-  std::vector<std::size_t> document_words;
-  document_words.reserve(docs.size());
   for (const auto& d : docs) {
-    segments += d.segments.size();
-    words += document_words.emplace_back(word_count(d.text));
+    segments += d.segments;
+    words += d.words;
   }
   out << "## Corpus overview\n\n"
       << docs.size() << " documents, " << segments << " segments, " << words << " words, "
-      << in.codings->size() << " codings.\n\n"
+      << tally.codings() << " codings.\n\n"
       << "| Document | Path | Format | Segments | Words | Codings |\n|---|---|---|---:|---:|---:|\n";
-  for (std::size_t i = 0; i < docs.size(); ++i) {
-    const Document& d = docs[i];
+  for (const auto& d : docs) {
     std::size_t n = 0;
-    if (auto it = matrix.find(d.id); it != matrix.end())
+    if (auto it = tally.matrix().find(d.id); it != tally.matrix().end())
       for (const auto& [code, count] : it->second) n += count;
-    out << "| `" << d.id << "` | " << md::escape_inline(d.relative_path) << " | " << format_name(d.format) << " | "
-        << d.segments.size() << " | " << document_words[i] << " | " << n << " |\n";
+    out << "| `" << d.id << "` | " << md::escape_inline(d.path) << " | " << format_name(d.format) << " | "
+        << d.segments << " | " << d.words << " | " << n << " |\n";
   }
   out << "\n";
   if (!in.skipped.empty()) {
@@ -132,7 +203,7 @@ void render_overview(std::ostringstream& out, const ExportInput& in, const CodeM
     for (std::size_t i = 0; i < columns.size(); ++i) out << "---|";
     out << "\n";
     for (const auto& d : docs) {
-      auto it = in.cases.find(d.relative_path);
+      auto it = in.cases.find(d.path);
       if (it == in.cases.end()) continue;
       out << "| `" << d.id << "` |";
       for (const auto& c : columns) {
@@ -174,9 +245,9 @@ void render_codebook(std::ostringstream& out, const codebook::Codebook& book) {
   }
 }
 
-void render_frequencies(std::ostringstream& out, const ExportInput& in, const CodingIndex& index, const CodeMatrix& matrix) {
+void render_frequencies(std::ostringstream& out, const ExportInput& in, const ReportTally& tally) {
   const auto& book = *in.codebook;
-  auto freq = code_frequencies(index);
+  const auto& freq = tally.frequencies();
   out << "## Code frequencies\n\n| Code | Name | Codings | Segments | Documents |\n|---|---|---:|---:|---:|\n";
   for (const auto& code : book.codes) {
     CodeFrequency f;
@@ -185,10 +256,10 @@ void render_frequencies(std::ostringstream& out, const ExportInput& in, const Co
         << " | " << f.documents << " |\n";
   }
   out << "\n### Per document\n\n| Document | Codes (codings) |\n|---|---|\n";
-  for (const auto& d : *in.documents) {
+  for (const auto& d : tally.documents()) {
     out << "| `" << d.id << "` | ";
-    auto it = matrix.find(d.id);
-    if (it != matrix.end()) {
+    auto it = tally.matrix().find(d.id);
+    if (it != tally.matrix().end()) {
       bool first = true;
       for (const auto& code : book.codes) {
         auto n = it->second.find(code.id);
@@ -200,7 +271,7 @@ void render_frequencies(std::ostringstream& out, const ExportInput& in, const Co
     out << " |\n";
   }
   out << "\n## Co-occurring codes\n\nPairs of codes applied to the same segment, most frequent first.\n\n";
-  auto pairs = code_cooccurrence(index);
+  auto pairs = tally.pairs();
   if (pairs.empty()) {
     out << "No segment carries two codes.\n\n";
     return;
@@ -213,30 +284,43 @@ void render_frequencies(std::ostringstream& out, const ExportInput& in, const Co
   out << "\n";
 }
 
-void render_excerpts(std::ostringstream& out, const ExportInput& in) {
+void render_excerpts(std::ostringstream& out, const ExportInput& in, const ReportTally& tally) {
   out << "## Coded excerpts\n\n";
   if (!in.policy->exports.include_quotes) {
     out << "Quotes are excluded from exports by the policy.\n\n";
     return;
   }
-  // The first excerpts of each code, in coding order, and how many there are in all.
-  std::unordered_map<std::string_view, std::pair<std::vector<const coder::Coding*>, std::size_t>> by_code;
-  for (const auto& c : *in.codings) {
-    auto& [first, count] = by_code[c.code_id];
-    if (first.size() < kExcerptsPerCode) first.push_back(&c);
-    ++count;
-  }
   for (const auto& code : in.codebook->codes) {
-    auto it = by_code.find(code.id);
-    if (it == by_code.end()) continue;
-    const auto& [of_code, total] = it->second;
+    auto it = tally.excerpts().find(code.id);
+    if (it == tally.excerpts().end()) continue;
+    const auto& [first, total] = it->second;
     out << "### " << md::escape_inline(code.name) << " (`" << code.id << "`)\n\n";
-    for (std::size_t i = 0; i < of_code.size() && i < kExcerptsPerCode; ++i) {
-      out << md::blockquote(of_code[i]->quote) << ">\n> - " << md::escape_inline(segment_ref(*of_code[i]))
-          << ", coder " << md::escape_inline(of_code[i]->coder) << "\n\n";
+    for (const auto& excerpt : first) {
+      out << md::blockquote(excerpt.quote) << ">\n> - " << md::escape_inline(excerpt.ref) << ", coder "
+          << md::escape_inline(excerpt.coder) << "\n\n";
     }
     if (total > kExcerptsPerCode) out << "... and " << (total - kExcerptsPerCode) << " more in codings.json.\n\n";
   }
+}
+
+std::string render_report(const ExportInput& in, const ReportTally& tally) {
+  std::ostringstream out;
+  out << "# Coding report: " << md::escape_inline(in.codebook->name) << "\n\n"
+      << "- Run: `" << in.run_id << "` (the signed run log is `run-logs/" << in.run_id << ".jsonl`)\n"
+      << "- Generated: " << in.generated_at << " by cqda " << in.tool_version << "\n"
+      << "- Codebook: version " << in.codebook->version << ", sha256 `" << in.codebook->sha256 << "`\n"
+      << "- Policy: sha256 `" << in.policy->sha256 << "`\n\n";
+  render_overview(out, in, tally);
+  if (!in.coding_notes.empty()) {
+    out << "## Coding\n\n";
+    for (const auto& note : in.coding_notes) out << "- " << md::escape_inline(note) << "\n";
+    out << "\n";
+  }
+  render_anonymization(out, in);
+  render_codebook(out, *in.codebook);
+  render_frequencies(out, in, tally);
+  render_excerpts(out, in, tally);
+  return out.str();
 }
 
 }  // namespace
@@ -269,25 +353,10 @@ std::string anonymized_text_path(const Document& document) {
 }
 
 std::string render_report(const ExportInput& in) {
-  std::ostringstream out;
-  out << "# Coding report: " << md::escape_inline(in.codebook->name) << "\n\n"
-      << "- Run: `" << in.run_id << "` (the signed run log is `run-logs/" << in.run_id << ".jsonl`)\n"
-      << "- Generated: " << in.generated_at << " by cqda " << in.tool_version << "\n"
-      << "- Codebook: version " << in.codebook->version << ", sha256 `" << in.codebook->sha256 << "`\n"
-      << "- Policy: sha256 `" << in.policy->sha256 << "`\n\n";
-  const CodingIndex index(*in.codings);  // one pass over the codings for all the counts
-  const CodeMatrix matrix = code_matrix(index);
-  render_overview(out, in, matrix);
-  if (!in.coding_notes.empty()) {
-    out << "## Coding\n\n";
-    for (const auto& note : in.coding_notes) out << "- " << md::escape_inline(note) << "\n";
-    out << "\n";
-  }
-  render_anonymization(out, in);
-  render_codebook(out, *in.codebook);
-  render_frequencies(out, in, index, matrix);
-  render_excerpts(out, in);
-  return out.str();
+  ReportTally tally;
+  for (const auto& d : *in.documents) tally.add_document(d);
+  tally.add_codings(*in.codings);
+  return render_report(in, tally);
 }
 
 std::string render_document_markdown(const Document& document, const std::vector<const coder::Coding*>& codings,
@@ -357,197 +426,275 @@ std::string render_document_markdown(const Document& document, const std::vector
   return out;
 }
 
-namespace {
+// codings.json is written in three parts: its envelope up to the codings (when the export
+// begins), the codings as they come, and the document list with the end (in finish). Each
+// coding is validated against schemas/codings.schema.json as it is written, and the envelope,
+// with the documents, before anything is committed; a failure names the file, the JSON pointer
+// and the rule.
+struct ExportWriter::State {
+  State(Staging s, const ExportInput& in)
+      : stage(std::move(s)),
+        policy(in.policy),
+        codebook(in.codebook),
+        anonymized(in.anonymized),
+        run_id(in.run_id),
+        generated_at(in.generated_at),
+        tool_version(in.tool_version),
+        json_buffer(in.policy->exports) {
+    for (const auto& c : codebook->codes) code_names.emplace(c.id, c.name);
+  }
 
-// codings.json, streamed: the envelope and each coding are validated against
-// schemas/codings.schema.json as they are written (one coding at a time keeps memory flat for
-// large corpora). Fails with the file, the JSON pointer and the rule.
-Status write_codings_json(const ExportInput& in, StagedFile& file) {
-  std::string& text = file.text();
-  Json out;
-  out["format"] = "cqda-codings-v1";
-  out["run_id"] = in.run_id;
-  out["generated_at"] = in.generated_at;
-  out["tool_version"] = in.tool_version;
-  out["anonymized"] = in.anonymized;
-  out["codebook"] = {{"name", in.codebook->name}, {"version", in.codebook->version}, {"sha256", in.codebook->sha256}};
-  out["documents"] = Json::array();
-  for (const auto& d : *in.documents) {
-    Json doc = {{"id", d.id},
-                {"path", d.relative_path},
-                {"format", format_name(d.format)},
-                {"sha256", d.sha256},
-                {"segments", d.segments.size()},
-                {"code_points", utf8::length(d.text)}};
-    if (in.policy->exports.include_case_attributes) {
-      if (auto it = in.cases.find(d.relative_path); it != in.cases.end()) doc["attributes"] = it->second;
+  bool has(policy::ExportFormat f) const { return policy->exports.formats.count(f) > 0; }
+
+  Json envelope() const {
+    Json out;
+    out["format"] = "cqda-codings-v1";
+    out["run_id"] = run_id;
+    out["generated_at"] = generated_at;
+    out["tool_version"] = tool_version;
+    out["anonymized"] = anonymized;
+    out["codebook"] = {{"name", codebook->name}, {"version", codebook->version}, {"sha256", codebook->sha256}};
+    out["codings"] = Json::array();
+    return out;
+  }
+
+  Status begin_json() {
+    auto file = stage.open("codings.json");
+    if (!file) return file.error();
+    json.emplace(std::move(file).value());
+    // The envelope ends with `"codings": []`: the codings go between the brackets.
+    std::string head = envelope().dump(2);
+    const std::string tail = "[]\n}";
+    if (head.size() < tail.size() || head.compare(head.size() - tail.size(), tail.size(), tail) != 0)
+      return make_error("codings.json: unexpected envelope layout");
+    head.resize(head.size() - tail.size());
+    json->text() += head;
+    json->text() += "[";
+    return {};
+  }
+
+  Status begin_csv() {
+    auto file = stage.open("codings.csv");
+    if (!file) return file.error();
+    csv.emplace(std::move(file).value());
+    csv->text() += csv::format_row({"document_id", "document_path", "segment_id", "start", "end", "code_id",
+                                    "code_name", "coder", "codebook_version", "quote", "rationale"});
+    return {};
+  }
+
+  Status write_json(std::span<const coder::Coding> codings) {
+    const SchemaValidator& item = validator("codings.schema.json#/properties/codings/items");
+    std::string& text = json->text();
+    for (const auto& c : codings) {
+      const std::size_t i = json_codings++;
+      const Json& j = json_buffer.fill(c);
+      auto violations = item.validate(j, "/codings/" + std::to_string(i));
+      if (!violations.empty()) return validation_error("codings.json", "codings.schema.json", violations);
+      text += i ? ",\n    " : "\n    ";
+      if (!append_json_text_checked(text, j))
+        return make_error("codings.json: coding " + std::to_string(i) + " holds text that is not valid UTF-8");
+      if (auto st = json->flush_if_full(); !st) return st;
     }
-    out["documents"].push_back(std::move(doc));
+    return {};
   }
-  out["codings"] = Json::array();
-  if (auto st = validate_export("codings.json", "codings.schema.json", out); !st) return st;
 
-  // The envelope ends with `"codings": []`; splice the codings in one at a time.
-  std::string envelope = out.dump(2);
-  const std::string tail = "[]\n}";
-  if (envelope.size() < tail.size() || envelope.compare(envelope.size() - tail.size(), tail.size(), tail) != 0)
-    return make_error("codings.json: unexpected envelope layout");
-  envelope.resize(envelope.size() - tail.size());
-  text += envelope;
-  text += "[";
-  const SchemaValidator& item = validator("codings.schema.json#/properties/codings/items");
-  CodingJsonBuffer buffer(in.policy->exports);
-  for (std::size_t i = 0; i < in.codings->size(); ++i) {
-    const Json& j = buffer.fill((*in.codings)[i]);
-    auto violations = item.validate(j, "/codings/" + std::to_string(i));
-    if (!violations.empty()) return validation_error("codings.json", "codings.schema.json", violations);
-    text += i ? ",\n    " : "\n    ";
-    if (!append_json_text_checked(text, j))
-      return make_error("codings.json: coding " + std::to_string(i) + " holds text that is not valid UTF-8");
-    if (auto st = file.flush_if_full(); !st) return st;
+  // RFC 4180, one row per coding.
+  Status write_csv(std::span<const coder::Coding> codings) {
+    std::string& out = csv->text();
+    auto lookup = [](const auto& map, std::string_view key) {
+      auto it = map.find(key);
+      return it == map.end() ? key : std::string_view(it->second);
+    };
+    static const std::string excluded = "[quote excluded by policy]";
+    auto field = [&out](std::string_view value, char end) {
+      csv::append_escaped(out, value);
+      out.push_back(end);
+    };
+    for (const auto& c : codings) {
+      field(c.document_id, ',');
+      field(lookup(document_paths, c.document_id), ',');
+      field(c.segment_id, ',');
+      field(std::to_string(c.start), ',');
+      field(std::to_string(c.end), ',');
+      field(c.code_id, ',');
+      field(lookup(code_names, c.code_id), ',');
+      field(c.coder, ',');
+      field(std::to_string(c.codebook_version), ',');
+      field(policy->exports.include_quotes ? std::string_view(c.quote) : std::string_view(excluded), ',');
+      field(c.rationale, '\n');
+      if (auto st = csv->flush_if_full(); !st) return st;
+    }
+    return {};
   }
-  text += in.codings->empty() ? "]\n}\n" : "\n  ]\n}\n";
-  return {};
-}
 
-// codings.csv (RFC 4180), one row per coding.
-Status write_codings_csv(const ExportInput& in, StagedFile& file) {
-  std::string& out = file.text();
-  out += csv::format_row({"document_id", "document_path", "segment_id", "start", "end", "code_id",
-                          "code_name", "coder", "codebook_version", "quote", "rationale"});
-  std::unordered_map<std::string_view, std::string_view> paths, names;
-  for (const auto& d : *in.documents) paths.emplace(d.id, d.relative_path);
-  for (const auto& c : in.codebook->codes) names.emplace(c.id, c.name);
-  auto lookup = [](const auto& map, std::string_view key) {
-    auto it = map.find(key);
-    return it == map.end() ? key : it->second;
-  };
-  const std::string excluded = "[quote excluded by policy]";
-  auto field = [&out](std::string_view value, char end) {
-    csv::append_escaped(out, value);
-    out.push_back(end);
-  };
-  for (const auto& c : *in.codings) {
-    field(c.document_id, ',');
-    field(lookup(paths, c.document_id), ',');
-    field(c.segment_id, ',');
-    field(std::to_string(c.start), ',');
-    field(std::to_string(c.end), ',');
-    field(c.code_id, ',');
-    field(lookup(names, c.code_id), ',');
-    field(c.coder, ',');
-    field(std::to_string(c.codebook_version), ',');
-    field(in.policy->exports.include_quotes ? std::string_view(c.quote) : std::string_view(excluded), ',');
-    field(c.rationale, '\n');
-    if (auto st = file.flush_if_full(); !st) return st;
+  // The document list and the end of codings.json; then the envelope, documents included,
+  // is validated.
+  Result<ExportedFile> finish_json(const CaseAttributes& cases) {
+    Json documents = Json::array();
+    for (const auto& d : tally.documents()) {
+      Json doc = {{"id", d.id},
+                  {"path", d.path},
+                  {"format", format_name(d.format)},
+                  {"sha256", d.sha256},
+                  {"segments", d.segments},
+                  {"code_points", d.code_points}};
+      if (policy->exports.include_case_attributes)
+        if (auto it = cases.find(d.path); it != cases.end()) doc["attributes"] = it->second;
+      documents.push_back(std::move(doc));
+    }
+    Json whole = envelope();
+    whole["documents"] = documents;
+    if (auto st = validate_export("codings.json", "codings.schema.json", whole); !st) return st.error();
+    // `{"documents": [...]}` laid out as a member of the envelope: without its first line.
+    Json list;
+    list["documents"] = std::move(documents);
+    const std::string rest = list.dump(2);
+    std::string& text = json->text();
+    text += json_codings ? "\n  ],\n" : "],\n";
+    text.append(rest, rest.find('\n') + 1);
+    text += "\n";
+    return json->close();
   }
-  return {};
-}
 
-// Writes `path` with `write` (one of the writers above), block by block.
-Result<ExportedFile> write_streamed(const Staging& stage, const std::string& path,
-                                    Status (*write)(const ExportInput&, StagedFile&), const ExportInput& in) {
-  auto file = stage.open(path);
-  if (!file) return file.error();
-  if (auto st = write(in, *file); !st) return st.error();
-  return file->close();
-}
+  Staging stage;
+  const policy::Policy* policy;
+  const codebook::Codebook* codebook;
+  bool anonymized;
+  std::string run_id, generated_at, tool_version;
+  std::optional<StagedFile> json, csv;
+  CodingJsonBuffer json_buffer;
+  std::size_t json_codings = 0;
+  ReportTally tally;
+  std::map<std::string, std::string, std::less<>> document_paths, code_names;
+  std::unordered_map<std::string, std::string> labels;  // code id -> escaped name, for documents/<id>.md
+  std::vector<ExportedFile> markdown_files, text_files;
+  Status failed;  // the first failure: the writer refuses everything after it
+};
 
-}  // namespace
-
-Result<std::vector<ExportedFile>> write_exports(const std::filesystem::path& output_dir, const ExportInput& in) {
-  const auto& formats = in.policy->exports.formats;
-  auto has = [&](policy::ExportFormat f) { return formats.count(f) > 0; };
-  if (in.policy->exports.require_anonymized && !in.anonymized)
+Result<ExportWriter> ExportWriter::begin(const std::filesystem::path& output_dir, const ExportInput& header) {
+  if (header.policy->exports.require_anonymized && !header.anonymized)
     return make_error("the policy requires anonymized exports, but the texts were not anonymized; nothing was written");
-
-  auto staging = Staging::create(output_dir, in.run_id);
+  auto staging = Staging::create(output_dir, header.run_id);
   if (!staging) return staging.error();
-  Staging& stage = *staging;
-  auto add = [&](const std::string& path, std::string_view content) { return stage.add(path, content); };
+  ExportWriter writer;
+  writer.state_ = std::make_unique<State>(std::move(staging).value(), header);
+  State& s = *writer.state_;
+  if (s.has(policy::ExportFormat::kJson))
+    if (auto st = s.begin_json(); !st) return st.error();
+  if (s.has(policy::ExportFormat::kCsv))
+    if (auto st = s.begin_csv(); !st) return st.error();
+  return writer;
+}
 
-  // codings.json and codings.csv are the largest outputs and independent of the rest: each is
-  // rendered (and codings.json validated) and written on a thread of its own, and so are the
-  // per-document files (documents/<id>.md, anonymized/<path>), while report.md is rendered
-  // here. Every entry joins the file list in the same place every time.
-  using Files = std::vector<ExportedFile>;
-  std::future<Result<ExportedFile>> codings_json, codings_csv;
-  std::future<Result<Files>> per_document;
-  // Joins the workers on every path out of this function.
-  struct Join {
-    std::future<Result<ExportedFile>>& a;
-    std::future<Result<ExportedFile>>& b;
-    std::future<Result<Files>>& c;
-    ~Join() {
-      if (a.valid()) a.wait();
-      if (b.valid()) b.wait();
-      if (c.valid()) c.wait();
-    }
-  } join{codings_json, codings_csv, per_document};
-  if (has(policy::ExportFormat::kJson))
-    codings_json = std::async(std::launch::async, [&] {
-      return write_streamed(stage, "codings.json", write_codings_json, in);
-    });
-  if (has(policy::ExportFormat::kCsv))
-    codings_csv = std::async(std::launch::async, [&] {
-      return write_streamed(stage, "codings.csv", write_codings_csv, in);
-    });
-  if (has(policy::ExportFormat::kMarkdown) || has(policy::ExportFormat::kAnonymizedText))
-    per_document = std::async(std::launch::async, [&]() -> Result<Files> {
-      Files files;
-      if (has(policy::ExportFormat::kMarkdown)) {
-        auto by_document = codings_by_document(*in.codings);
-        for (const auto& d : *in.documents) {
-          auto written = stage.write("documents/" + d.id + ".md",
-                                     render_document_markdown(d, by_document[d.id], *in.codebook));
-          if (!written) return written.error();
-          files.push_back(std::move(written).value());
-        }
-      }
-      if (has(policy::ExportFormat::kAnonymizedText)) {
-        for (const auto& d : *in.documents) {
-          auto file = stage.open("anonymized/" + anonymized_text_path(d));
-          if (!file) return file.error();
-          if (auto st = file->append(d.text); !st) return st.error();
-          if (auto st = file->append("\n"); !st) return st.error();
-          auto written = file->close();
-          if (!written) return written.error();
-          files.push_back(std::move(written).value());
-        }
-      }
-      return files;
-    });
+ExportWriter::ExportWriter() = default;
+ExportWriter::~ExportWriter() = default;
+ExportWriter::ExportWriter(ExportWriter&&) noexcept = default;
+ExportWriter& ExportWriter::operator=(ExportWriter&&) noexcept = default;
 
-  if (has(policy::ExportFormat::kMarkdown))
-    if (auto st = add("report.md", render_report(in)); !st) return st.error();
-  if (per_document.valid()) {
-    auto files = per_document.get();
-    if (!files) return files.error();
-    for (auto& f : *files) stage.record(std::move(f));
+const Status& ExportWriter::status() const { return state_->failed; }
+
+Status ExportWriter::add_document(const Document& document, const std::vector<const coder::Coding*>& codings) {
+  State& s = *state_;
+  if (!s.failed) return s.failed;
+  auto fail = [&](const Error& e) {
+    s.failed = e;
+    return Status(e);
+  };
+  if (!s.document_paths.emplace(document.id, document.relative_path).second)
+    return fail(make_error("export: document " + document.id + " was added twice"));
+  s.tally.add_document(document);
+  if (s.has(policy::ExportFormat::kMarkdown)) {
+    auto written = s.stage.write("documents/" + document.id + ".md",
+                                 render_document_markdown(document, codings, *s.codebook));
+    if (!written) return fail(written.error());
+    s.markdown_files.push_back(std::move(written).value());
   }
-  if (codings_csv.valid()) {
-    auto csv = codings_csv.get();
+  if (s.has(policy::ExportFormat::kAnonymizedText)) {
+    auto file = s.stage.open("anonymized/" + anonymized_text_path(document));
+    if (!file) return fail(file.error());
+    if (auto st = file->append(document.text); !st) return fail(st.error());
+    if (auto st = file->append("\n"); !st) return fail(st.error());
+    auto written = file->close();
+    if (!written) return fail(written.error());
+    s.text_files.push_back(std::move(written).value());
+  }
+  return {};
+}
+
+Status ExportWriter::add_codings(std::span<const coder::Coding> codings) {
+  State& s = *state_;
+  if (!s.failed) return s.failed;
+  // A large batch (an export made in one go) writes codings.json on a second thread while
+  // codings.csv and the counts are made here; a document's worth is written in turn.
+  constexpr std::size_t kParallel = 1 << 14;
+  std::future<Status> json;
+  if (s.json && codings.size() >= kParallel) json = std::async(std::launch::async, [&] { return s.write_json(codings); });
+  Status result;
+  if (s.json && !json.valid()) result = s.write_json(codings);
+  if (result && s.csv) result = s.write_csv(codings);
+  if (result) s.tally.add_codings(codings);
+  if (json.valid()) {
+    Status written = json.get();
+    if (result && !written) result = written;
+  }
+  if (!result) s.failed = result;
+  return result;
+}
+
+Result<std::vector<ExportedFile>> ExportWriter::finish(const ExportInput& summary) {
+  State& s = *state_;
+  if (!s.failed) return s.failed.error();
+  Staging& stage = s.stage;
+  // The report and the file list in the same order every time: report.md, the documents,
+  // the anonymized texts, codings.csv, codings.json, codebook.json, then the manifest.
+  if (s.has(policy::ExportFormat::kMarkdown)) {
+    ExportInput in = summary;
+    in.policy = s.policy;
+    in.codebook = s.codebook;
+    in.anonymized = s.anonymized;
+    in.run_id = s.run_id;
+    in.generated_at = s.generated_at;
+    in.tool_version = s.tool_version;
+    if (auto st = stage.add("report.md", render_report(in, s.tally)); !st) return st.error();
+  }
+  for (auto& f : s.markdown_files) stage.record(std::move(f));
+  for (auto& f : s.text_files) stage.record(std::move(f));
+  if (s.csv) {
+    auto csv = s.csv->close();
     if (!csv) return csv.error();
     stage.record(std::move(csv).value());
   }
-  if (codings_json.valid()) {
-    auto codings = codings_json.get();
+  if (s.json) {
+    auto codings = s.finish_json(summary.cases);
     if (!codings) return codings.error();
-    if (auto st = validate_export("codebook.json", "codebook.schema.json", in.codebook->document); !st) return st.error();
+    if (auto st = validate_export("codebook.json", "codebook.schema.json", s.codebook->document); !st) return st.error();
     stage.record(std::move(codings).value());
-    if (auto st = add("codebook.json", in.codebook->document.dump(2) + "\n"); !st) return st.error();
+    if (auto st = stage.add("codebook.json", s.codebook->document.dump(2) + "\n"); !st) return st.error();
   }
   // The manifest lists every file above; it is written last and validated like the rest.
-  Json manifest = {{"format", "cqda-manifest-v1"}, {"run_id", in.run_id}, {"generated_at", in.generated_at},
-                   {"anonymized", in.anonymized}, {"files", Json::array()}};
+  Json manifest = {{"format", "cqda-manifest-v1"}, {"run_id", s.run_id}, {"generated_at", s.generated_at},
+                   {"anonymized", s.anonymized}, {"files", Json::array()}};
   for (const auto& f : stage.files())
     manifest["files"].push_back({{"path", f.path}, {"bytes", f.bytes}, {"sha256", f.sha256}});
   if (auto st = validate_export("manifest.json", "manifest.schema.json", manifest); !st) return st.error();
-  if (auto st = add("manifest.json", manifest.dump(2) + "\n"); !st) return st.error();
+  if (auto st = stage.add("manifest.json", manifest.dump(2) + "\n"); !st) return st.error();
 
   std::vector<ExportedFile> written = stage.files();
   if (auto st = stage.commit(); !st) return st.error();
   return written;
+}
+
+Result<std::vector<ExportedFile>> write_exports(const std::filesystem::path& output_dir, const ExportInput& in) {
+  auto writer = ExportWriter::begin(output_dir, in);
+  if (!writer) return writer.error();
+  const auto by_document = codings_by_document(*in.codings);
+  const std::vector<const coder::Coding*> none;
+  for (const auto& d : *in.documents) {
+    auto it = by_document.find(d.id);
+    if (auto st = writer->add_document(d, it == by_document.end() ? none : it->second); !st) return st.error();
+  }
+  if (auto st = writer->add_codings(*in.codings); !st) return st.error();
+  return writer->finish(in);
 }
 
 }  // namespace cqda::exporter

@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -49,8 +51,42 @@ struct ExportInput {
 };
 
 // Renders every output into a staging folder, validates, and commits. Returns the files
-// written with their hashes (for the run log).
+// written with their hashes (for the run log). The same as an ExportWriter given every
+// document and then every coding.
 Result<std::vector<ExportedFile>> write_exports(const std::filesystem::path& output_dir, const ExportInput& input);
+
+class ReportTally;
+
+// The same outputs written while the documents are still coming: each document's files are
+// written when it is added, its codings are appended to codings.json and codings.csv and
+// counted for the report, and nothing needs the whole corpus in memory. Whatever fails leaves
+// the output folder as it was (the staging folder goes with the writer); after a failure every
+// call returns that failure.
+class ExportWriter {
+ public:
+  // Checks the export policy and opens the staging folder. Of `header`, only the policy,
+  // codebook, anonymized, run_id, generated_at and tool_version are used (and must not change).
+  static Result<ExportWriter> begin(const std::filesystem::path& output_dir, const ExportInput& header);
+  ExportWriter(ExportWriter&&) noexcept;
+  ExportWriter& operator=(ExportWriter&&) noexcept;
+  ~ExportWriter();
+
+  // documents/<id>.md and anonymized/<path>; `codings` are the document's own, in any order.
+  Status add_document(const Document& document, const std::vector<const coder::Coding*>& codings);
+  // Appended to codings.json and codings.csv in this order. Every coding of a document must
+  // come in one call, after its document (the report counts documents and segments per call).
+  Status add_codings(std::span<const coder::Coding> codings);
+  // report.md, the end of codings.json, codebook.json and the manifest; validates and commits.
+  // Of `summary`, the anonymization counts, skipped, refused, cases and coding notes are used.
+  Result<std::vector<ExportedFile>> finish(const ExportInput& summary);
+  // Success, or the first failure.
+  const Status& status() const;
+
+ private:
+  ExportWriter();
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // Individual renderers, exposed for tests and for the MCP export tool.
 std::string render_report(const ExportInput& input);

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -17,40 +18,32 @@
 namespace cqda::pipeline {
 namespace {
 
-// Coding runs on a thread of its own, so the main thread can take the next reply from the
-// reader (and record it) while the previous document is coded: on a run of the offline coder
-// these are the two largest costs in the supervisor. Documents are coded in the order they
-// arrive and kept in that order. The queue is bounded: when coding falls behind, the main
-// thread stops taking replies and the reader's window fills.
-class CodingThread {
+// A thread that takes items in order from a bounded queue. The queue's bound is what holds
+// the stage before it back when this one falls behind. What `work` throws stops the thread:
+// push() then refuses, and finish() rethrows it.
+template <typename Item>
+class WorkerThread {
  public:
-  CodingThread(const coder::OfflineCoder& coder, std::size_t capacity, Stages& stages)
-      : coder_(coder), capacity_(std::max<std::size_t>(capacity, 1)), stages_(stages), thread_([this] { work(); }) {}
-  ~CodingThread() { join(); }
-  CodingThread(const CodingThread&) = delete;
-  CodingThread& operator=(const CodingThread&) = delete;
+  WorkerThread(std::size_t capacity, std::function<void(Item&&)> work)
+      : capacity_(std::max<std::size_t>(capacity, 1)), work_(std::move(work)), thread_([this] { run(); }) {}
+  ~WorkerThread() { join(); }
+  WorkerThread(const WorkerThread&) = delete;
+  WorkerThread& operator=(const WorkerThread&) = delete;
 
-  // False once coding has failed: the caller stops reading, and finish() says why.
-  bool push(Document&& document) {
+  // False once the work has failed: the caller stops, and finish() says why.
+  bool push(Item&& item) {
     std::unique_lock lock(mutex_);
     space_.wait(lock, [&] { return queue_.size() < capacity_ || failure_; });
     if (failure_) return false;
-    queue_.push_back(std::move(document));
+    queue_.push_back(std::move(item));
     ready_.notify_one();
     return true;
   }
 
-  // Waits for the queue to drain and the thread to end; rethrows what coding threw.
+  // Waits for the queue to drain and the thread to end; rethrows what the work threw.
   void finish() {
     join();
     if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
-  }
-
-  // After finish(): the documents in arrival order, their codings and the rejected count.
-  void take(Corpus& corpus) {
-    corpus.documents = std::move(documents_);
-    corpus.codings = std::move(codings_);
-    corpus.rejected_quotes = rejected_;
   }
 
  private:
@@ -63,24 +56,19 @@ class CodingThread {
     if (thread_.joinable()) thread_.join();
   }
 
-  void work() {
+  void run() {
     try {
       for (;;) {
-        Document document;
+        std::optional<Item> item;
         {
           std::unique_lock lock(mutex_);
           ready_.wait(lock, [&] { return !queue_.empty() || closed_; });
           if (queue_.empty()) return;
-          document = std::move(queue_.front());
+          item.emplace(std::move(queue_.front()));
           queue_.pop_front();
           space_.notify_one();
         }
-        const auto start = std::chrono::steady_clock::now();
-        // Appended to one vector: it grows by doubling (a move of each coding about once in
-        // all), and a vector that large gets huge pages, where a vector per document did not.
-        rejected_ += code_document(coder_, document, codings_);
-        stages_.code += std::chrono::steady_clock::now() - start;
-        documents_.push_back(std::move(document));
+        work_(std::move(*item));
       }
     } catch (...) {
       std::lock_guard lock(mutex_);
@@ -89,19 +77,140 @@ class CodingThread {
     }
   }
 
-  const coder::OfflineCoder& coder_;
   const std::size_t capacity_;
-  Stages& stages_;  // only `code`, only from this thread until it is joined
+  std::function<void(Item&&)> work_;
   std::mutex mutex_;
   std::condition_variable ready_, space_;
-  std::deque<Document> queue_;
+  std::deque<Item> queue_;
   bool closed_ = false;
   std::exception_ptr failure_;
+  std::thread thread_;  // last: started once everything it uses exists
+};
+
+// Thrown on the export thread when the writer fails, and on the coding thread when the export
+// thread has stopped: the collector turns it into the writer's error.
+struct ExportStopped {};
+
+// A coded document on its way to the export writer.
+struct CodedDocument {
+  Document document;
+  std::vector<coder::Coding> codings;
+};
+
+// The export stage of a streamed run: each coded document's files are written and its
+// codings appended, then the document and its codings are dropped.
+class ExportThread {
+ public:
+  ExportThread(exporter::ExportWriter& writer, std::size_t capacity)
+      : writer_(writer), worker_(capacity, [this](CodedDocument&& coded) { write(std::move(coded)); }) {}
+
+  bool push(CodedDocument&& coded) { return worker_.push(std::move(coded)); }
+  void finish() { worker_.finish(); }
+
+ private:
+  void write(CodedDocument&& coded) {
+    std::vector<const coder::Coding*> of_document;
+    of_document.reserve(coded.codings.size());
+    for (const auto& c : coded.codings) of_document.push_back(&c);
+    if (!writer_.add_document(coded.document, of_document) || !writer_.add_codings(coded.codings)) throw ExportStopped{};
+  }
+
+  exporter::ExportWriter& writer_;
+  WorkerThread<CodedDocument> worker_;  // last: its thread uses the members above
+};
+
+// Coding runs on a thread of its own, so the main thread can take the next reply from the
+// reader (and record it) while the previous document is coded: on a run of the offline coder
+// these are the two largest costs in the supervisor. Documents are coded in the order they
+// arrive. Without an export writer they are kept in that order with their codings; with one,
+// each goes on to the export thread and only the counts stay.
+class CodingThread {
+ public:
+  CodingThread(const coder::OfflineCoder& coder, std::size_t capacity, Stages& stages, exporter::ExportWriter* writer)
+      : coder_(coder), stages_(stages) {
+    if (writer) export_.emplace(*writer, capacity);
+    worker_.emplace(capacity, [this](Document&& document) { code(std::move(document)); });
+  }
+  ~CodingThread() {
+    worker_.reset();  // joined before what it uses goes
+    export_.reset();
+  }
+  CodingThread(const CodingThread&) = delete;
+  CodingThread& operator=(const CodingThread&) = delete;
+
+  bool push(Document&& document) { return worker_->push(std::move(document)); }
+
+  // How many documents the run will read, when known: the codings vector is sized by it.
+  // Called before the first push.
+  void expect(std::size_t documents) { expected_documents_ = documents; }
+
+  // Waits for both threads to finish; rethrows what coding or exporting threw.
+  void finish() {
+    std::exception_ptr coding_failure;
+    try {
+      worker_->finish();
+    } catch (...) {
+      coding_failure = std::current_exception();
+    }
+    if (export_) export_->finish();  // its failure first: it is why coding stopped
+    if (coding_failure) std::rethrow_exception(coding_failure);
+  }
+
+  // After finish(): the documents and codings in arrival order (none when streamed), and counts.
+  void take(Corpus& corpus) {
+    corpus.documents = std::move(documents_);
+    corpus.codings = std::move(codings_);
+    corpus.rejected_quotes = rejected_;
+    corpus.document_count = coded_documents_;
+    corpus.coding_count = coded_codings_;
+  }
+
+ private:
+  void code(Document&& document) {
+    const auto start = std::chrono::steady_clock::now();
+    if (export_) {
+      std::vector<coder::Coding> codings;
+      codings.reserve(last_codings_);
+      rejected_ += code_document(coder_, document, codings);
+      stages_.code += std::chrono::steady_clock::now() - start;
+      last_codings_ = codings.size();
+      ++coded_documents_;
+      coded_codings_ += codings.size();
+      if (!export_->push({std::move(document), std::move(codings)})) throw ExportStopped{};
+      return;
+    }
+    // Appended to one vector, which a vector that large gets huge pages for, where a vector
+    // per document did not. It grows to the size the corpus is heading for (see grow()).
+    grow();
+    rejected_ += code_document(coder_, document, codings_);
+    stages_.code += std::chrono::steady_clock::now() - start;
+    documents_.push_back(std::move(document));
+    ++coded_documents_;
+    coded_codings_ = codings_.size();
+  }
+
+  // Before each document: room for about two more documents' codings, or else room for the
+  // whole corpus as the documents so far predict it, with a tenth to spare. Doubling alone
+  // would write every coding again at each step, into freshly faulted memory. The capacity at
+  // least doubles when it grows, so a poor prediction still costs amortized constant time.
+  void grow() {
+    const std::size_t coded = documents_.size();
+    if (coded == 0 || expected_documents_ <= coded) return;
+    const std::size_t per_document = codings_.size() / coded + 1;
+    if (codings_.capacity() - codings_.size() >= 2 * per_document) return;
+    const std::size_t predicted = codings_.size() + (expected_documents_ - coded) * per_document * 11 / 10;
+    codings_.reserve(std::max(predicted, 2 * codings_.capacity()));
+  }
+
+  const coder::OfflineCoder& coder_;
+  Stages& stages_;  // only `code`, only from the coding thread until it is joined
   // Owned by the coding thread until it is joined.
   std::vector<Document> documents_;
   std::vector<coder::Coding> codings_;  // in arrival order
-  std::size_t rejected_ = 0;
-  std::thread thread_;  // last: started once everything it uses exists
+  std::size_t rejected_ = 0, coded_documents_ = 0, coded_codings_ = 0, last_codings_ = 0;
+  std::size_t expected_documents_ = 0;  // set before the first document is queued
+  std::optional<ExportThread> export_;
+  std::optional<WorkerThread<Document>> worker_;  // last: started once everything it uses exists
 };
 
 class Collector {
@@ -110,7 +219,11 @@ class Collector {
       : options_(options), record_(record), stages_(stages) {
     // Two documents queued keep the coder busy; more would only hold memory, since the
     // reader's window already keeps documents coming.
-    if (coder) coding_.emplace(*coder, 2, stages);
+    if (coder) coding_.emplace(*coder, 2, stages, options.stream);
+  }
+
+  void expect(std::size_t documents) {
+    if (coding_) coding_->expect(documents);
   }
 
   Status refused(const std::vector<privsep::ScanEntry>& entries) {
@@ -136,22 +249,35 @@ class Collector {
     if (r.text_kind == privsep::TextKind::kRaw) corpus_.raw_documents.insert(d.id);
     if (!coding_) {
       corpus_.documents.push_back(std::move(*r.document));
+      corpus_.document_count = corpus_.documents.size();
     } else if (!coding_->push(std::move(*r.document))) {
-      coding_->finish();  // rethrows why coding stopped
+      if (auto st = finish(); !st) return st;  // why coding stopped
       return make_error("coding stopped");
     }
     return Status::success();
   }
 
-  Corpus take() {
+  Result<Corpus> take() {
     if (coding_) {
-      coding_->finish();
+      if (auto st = finish(); !st) return st.error();
       coding_->take(corpus_);  // with a coder, every document went to it
     }
     return std::move(corpus_);
   }
 
  private:
+  // Joins the coding (and export) threads. A failed export is the writer's error; what else
+  // they threw goes on up.
+  Status finish() {
+    try {
+      coding_->finish();
+    } catch (const ExportStopped&) {
+      const Status& failed = options_.stream->status();
+      return failed ? make_error("the export stopped") : failed;
+    }
+    return Status::success();
+  }
+
   Status skipped(const privsep::DocumentReply& r) {
     corpus_.skipped.push_back({r.path, r.error});
     const bool denied = r.status == privsep::DocumentStatus::kDenied;
@@ -190,6 +316,7 @@ Result<Corpus> collect_documents(privsep::ReaderClient& reader, const coder::Off
     auto scan = reader.scan();
     if (!scan) return scan.error();
     if (auto st = collector.refused(scan->refused); !st) return st.error();
+    collector.expect(scan->accepted.size());
     Progress progress(scan->accepted.size(), options.progress);
     Status read = reader.read_documents(scan->accepted.size(), destination, options.window,
                                         [&](std::size_t, privsep::DocumentReply&& r) {
@@ -199,6 +326,7 @@ Result<Corpus> collect_documents(privsep::ReaderClient& reader, const coder::Off
     progress.finish();
     if (!read) return read.error();
   } else {
+    collector.expect(options.files.size());
     std::set<std::string> seen_ids;
     for (const auto& file : options.files) {
       auto reply = reader.read_path(file, destination);
@@ -208,7 +336,9 @@ Result<Corpus> collect_documents(privsep::ReaderClient& reader, const coder::Off
       if (auto st = collector.add(std::move(reply).value()); !st) return st.error();
     }
   }
-  Corpus corpus = collector.take();
+  auto taken = collector.take();
+  if (!taken) return taken.error();
+  Corpus corpus = std::move(taken).value();
   stages.documents = std::chrono::steady_clock::now() - start;
   corpus.seconds = std::chrono::duration<double>(stages.documents).count();
   return corpus;

@@ -34,9 +34,11 @@ struct Stages {
 
 // Everything the document stage produces.
 struct Corpus {
-  std::vector<Document> documents;
+  std::vector<Document> documents;  // empty when they were streamed to an export writer
+  std::size_t document_count = 0;   // documents read, kept or streamed
   std::set<std::string> raw_documents;  // ids of documents the reader did not anonymize
-  std::vector<coder::Coding> codings;  // quotes verified
+  std::vector<coder::Coding> codings;  // quotes verified; empty when streamed
+  std::size_t coding_count = 0;
   std::size_t rejected_quotes = 0;
   std::vector<exporter::SkippedInput> skipped;  // skipped or denied, with the reason
   std::vector<exporter::SkippedInput> refused;  // refused by the path policy during the scan
@@ -54,6 +56,10 @@ struct CollectOptions {
   // Case attributes (already anonymized) by the SHA-256 of the real path, which is how the
   // reader names inputs; the corpus gets them by exported path.
   std::map<std::string, std::map<std::string, std::string>> cases_by_path_sha256;
+  // With a coder: each coded document, with its codings, is added to this writer and then
+  // dropped, so the corpus is never held whole (its counts still are). A failed export stops
+  // the stage with the writer's error.
+  exporter::ExportWriter* stream = nullptr;
 };
 
 // Errors are the reader's (it died or broke the protocol; it has been stopped) or the run

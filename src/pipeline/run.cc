@@ -142,6 +142,24 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   }
   auto coder = coder::OfflineCoder::create(config.codebook);
   if (!coder) return finish(fail(kExitUsage, coder.error().message), "coder");
+  // A run of the offline coder streams its exports (below). The codebook's text leaves
+  // anonymized (a definition or an example may quote a participant), and its names must get
+  // the pseudonyms the documents use: it is anonymized here, before the fork, like the case
+  // attributes, so the reader's vault holds its pseudonyms too. A model run anonymizes it
+  // after the documents, with the vault the reader returns (step 7).
+  std::optional<codebook::Codebook> exported_codebook;
+  if (!use_llm && anonymize_exports) {
+    std::map<std::string, std::size_t> counts;
+    exported_codebook = anonymize_codebook(config.codebook, anonymizer, counts);
+  }
+  const std::string generated_at = utc_now();
+  exporter::ExportInput export_header;
+  export_header.policy = &config.policy;
+  export_header.codebook = exported_codebook ? &*exported_codebook : &config.codebook;
+  export_header.anonymized = anonymize_exports;
+  export_header.run_id = run_id;
+  export_header.generated_at = generated_at;
+  export_header.tool_version = tool_version();
 
   // 4. The reader: the only process that opens the input. It gets the input root's fd and
   //    nothing else, locks itself down, and from then on answers over its channel.
@@ -158,6 +176,19 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
     record("process_failed", {{"process", "reader"}, {"error", e.message}});
     return finish(fail(kExitInternal, e.message), "reader failed");
   };
+  auto export_failed = [&](const Error& e) {
+    record("export_failed", {{"error", e.message}});
+    return finish(fail(kExitOutput, e.message), "export failed");
+  };
+  // The offline coder's exports are written while the documents come: each coded document's
+  // files and codings go to the staging folder and are dropped, so memory stays flat however
+  // large the corpus. Begun after the reader is forked: the reader holds no file of it.
+  std::optional<exporter::ExportWriter> writer;
+  if (!use_llm) {
+    auto begun = exporter::ExportWriter::begin(o.output, export_header);
+    if (!begun) return export_failed(begun.error());
+    writer.emplace(std::move(begun).value());
+  }
 
   // 5. The documents: from the reader in input order, each recorded, coded and quote-checked.
   CollectOptions collect;
@@ -168,9 +199,10 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   // Text for a model is anonymized under the llm destination's rules; the exports then carry
   // that same text (anonymized when either destination asks for it).
   if (use_llm && anon_policy.apply_to.count(policy::Destination::kLlm)) collect.destination = policy::Destination::kLlm;
+  collect.stream = writer ? &*writer : nullptr;
   Stages stages;
   auto collected = collect_documents(**reader, use_llm ? nullptr : &*coder, collect, record, stages);
-  if (!collected) return reader_failed(collected.error());
+  if (!collected) return writer && !writer->status() ? export_failed(collected.error()) : reader_failed(collected.error());
   Corpus& corpus = *collected;
   record("anonymization", {{"applied", anonymize_exports}, {"counts", counts_json(corpus.anonymization_counts)}});
 
@@ -227,16 +259,15 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
       stopped = std::to_string(coded->batches_failed) + " of " + std::to_string(coded->batches) +
                 " batches got no usable answer (invalid JSON or schema after retries; see llm_batch_failed in the run log)";
   }
+  const std::size_t codings = use_llm ? corpus.codings.size() : corpus.coding_count;
   record("coding", {{"coder", use_llm ? llm_settings.coder_name() : std::string(coder::kOfflineCoderName)},
-                    {"codings", corpus.codings.size()},
+                    {"codings", codings},
                     {"rejected_quotes", corpus.rejected_quotes},
                     {"codebook_version", config.codebook.version}});
 
-  // 7. Export atomically, then record each file's hash.
-  exporter::ExportInput input;
-  input.policy = &config.policy;
-  std::optional<codebook::Codebook> exported_codebook;
-  if (anonymize_exports) {
+  // 7. Export atomically (finish what was streamed), then record each file's hash.
+  exporter::ExportInput input = export_header;
+  if (use_llm && anonymize_exports) {
     std::map<std::string, std::size_t> counts;
     exported_codebook = anonymize_codebook(config.codebook, codebook_anonymizer, counts);
     if (reader_vault->modified())
@@ -252,16 +283,10 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   input.skipped = corpus.skipped;
   input.refused = corpus.refused;
   input.cases = std::move(corpus.cases);
-  input.run_id = run_id;
-  input.generated_at = utc_now();
-  input.tool_version = tool_version();
   auto export_start = std::chrono::steady_clock::now();
-  auto exported = exporter::write_exports(o.output, input);
+  auto exported = writer ? writer->finish(input) : exporter::write_exports(o.output, input);
   stages.exported = std::chrono::steady_clock::now() - export_start;
-  if (!exported) {
-    record("export_failed", {{"error", exported.error().message}});
-    return finish(fail(kExitOutput, exported.error().message), "export failed");
-  }
+  if (!exported) return export_failed(exported.error());
   for (const auto& f : *exported) record("export", {{"path", f.path}, {"bytes", f.bytes}, {"sha256", f.sha256}});
   if (!input.anonymized) record("raw_text_exported", {{"files", exported->size()}});
 
@@ -270,7 +295,7 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   double seconds = corpus.seconds;
   const fs::path report = o.output / "report.md";
   std::fprintf(out, "cqda run %s: %zu documents (%.1f MB) in %.2f s, %zu codings",
-               run_id.c_str(), corpus.documents.size(), static_cast<double>(corpus.bytes) / 1e6, seconds, corpus.codings.size());
+               run_id.c_str(), corpus.document_count, static_cast<double>(corpus.bytes) / 1e6, seconds, codings);
   std::size_t replaced = 0;
   for (const auto& [type, n] : corpus.anonymization_counts) replaced += n;
   std::fprintf(out, ", %zu values anonymized\n", replaced);

@@ -5,6 +5,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <span>
 
 #include "codebook/codebook.h"
 #include "common/hash.h"
@@ -367,4 +368,136 @@ TEST_CASE("the reused coding object equals a fresh one for every coding, whateve
       }
     }
   }
+}
+
+namespace {
+
+// Documents with random codings, grouped by document as a coder makes them.
+struct RandomCorpus {
+  std::vector<Document> documents;
+  std::vector<coder::Coding> codings;
+  std::vector<std::size_t> first;  // index of each document's first coding; one past the end last
+
+  explicit RandomCorpus(unsigned seed) {
+    std::mt19937 rng(seed);
+    const std::size_t count = 1 + rng() % 6;
+    for (std::size_t k = 0; k < count; ++k) {
+      Document d;
+      d.id = "doc-" + std::to_string(k);
+      d.relative_path = "notes/" + d.id + ".txt";
+      d.sha256 = std::string(64, static_cast<char>('a' + k));
+      const std::size_t segments = 1 + rng() % 5;
+      for (std::size_t s = 0; s < segments; ++s)
+        d.segments.push_back({"", 0, s % 2 ? "Ana" : "", "", "", "Words in segment " + std::to_string(s) + ". More.", 0, 0});
+      number_segments(d);
+      render_document_text(d);
+      first.push_back(codings.size());
+      for (const auto& s : d.segments) {
+        const std::size_t n = rng() % 4;
+        for (std::size_t i = 0; i < n; ++i)
+          codings.push_back({d.id, d.sha256, s.id, s.start, s.start + 5, "Words", std::string(rng() % 2 ? "a" : "b"), 1,
+                             "offline-rules", "", "rule matched \"w\"", "", ""});
+      }
+      documents.push_back(std::move(d));
+    }
+    first.push_back(codings.size());
+  }
+};
+
+std::map<std::string, std::string> folder_files(const fs::path& root) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(root))
+    if (e.is_regular_file()) out[fs::relative(e.path(), root).generic_string()] = test::slurp(e.path());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a streamed export writes the same files as an export written whole", "[export]") {
+  for (unsigned seed = 1; seed <= 40; ++seed) {
+    Fixture f;
+    RandomCorpus corpus(seed);
+    f.input.documents = &corpus.documents;
+    f.input.codings = &corpus.codings;
+    f.input.skipped = {{"notes/bad.txt", "invalid UTF-8 at byte 3"}};
+    test::TempDir whole, streamed;
+    auto written = exporter::write_exports(whole.path(), f.input);
+    REQUIRE(written.ok());
+
+    auto writer = exporter::ExportWriter::begin(streamed.path(), f.input);
+    REQUIRE(writer.ok());
+    for (std::size_t k = 0; k < corpus.documents.size(); ++k) {
+      std::span<const coder::Coding> own(corpus.codings.data() + corpus.first[k], corpus.first[k + 1] - corpus.first[k]);
+      std::vector<const coder::Coding*> pointers;
+      for (const auto& c : own) pointers.push_back(&c);
+      REQUIRE(writer->add_document(corpus.documents[k], pointers).ok());
+      REQUIRE(writer->add_codings(own).ok());
+    }
+    auto finished = writer->finish(f.input);
+    REQUIRE(finished.ok());
+
+    CHECK(folder_files(whole.path()) == folder_files(streamed.path()));
+    REQUIRE(finished->size() == written->size());
+    for (std::size_t i = 0; i < written->size(); ++i) {
+      CHECK((*finished)[i].path == (*written)[i].path);
+      CHECK((*finished)[i].sha256 == (*written)[i].sha256);
+    }
+    // The codings are all there, in order, and the documents come after them.
+    const Json json = Json::parse(test::slurp(streamed / "codings.json"));
+    REQUIRE(json["codings"].size() == corpus.codings.size());
+    for (std::size_t i = 0; i < corpus.codings.size(); ++i)
+      CHECK(json["codings"][i]["segment_id"] == corpus.codings[i].segment_id);
+    REQUIRE(json["documents"].size() == corpus.documents.size());
+    CHECK(json["documents"][0]["id"] == corpus.documents[0].id);
+    CHECK(exporter::render_report(f.input) == test::slurp(streamed / "report.md"));
+  }
+}
+
+TEST_CASE("a streamed export that fails midway leaves the output folder as it was", "[export]") {
+  Fixture f;
+  RandomCorpus corpus(7);
+  while (corpus.documents.size() < 2 || corpus.first[2] == corpus.first[1]) corpus = RandomCorpus(corpus.first.size() * 31 + 1);
+  test::TempDir out;
+  test::write_text(out / "report.md", "previous report");
+  {
+    auto writer = exporter::ExportWriter::begin(out.path(), f.input);
+    REQUIRE(writer.ok());
+    std::span<const coder::Coding> first(corpus.codings.data(), corpus.first[1]);
+    std::vector<const coder::Coding*> none;
+    REQUIRE(writer->add_document(corpus.documents[0], none).ok());
+    REQUIRE(writer->add_codings(first).ok());
+    // The second document's first coding breaks the schema: its quote is empty.
+    std::vector<coder::Coding> second(corpus.codings.begin() + static_cast<long>(corpus.first[1]),
+                                      corpus.codings.begin() + static_cast<long>(corpus.first[2]));
+    second[0].quote = "";
+    REQUIRE(writer->add_document(corpus.documents[1], none).ok());
+    auto st = writer->add_codings(second);
+    REQUIRE_FALSE(st.ok());
+    CHECK_THAT(st.error().message, Catch::Contains("/codings/" + std::to_string(corpus.first[1]) + "/quote"));
+    CHECK_THAT(st.error().message, Catch::Contains("nothing was written"));
+    // Everything after the failure is refused with the same error, finish included.
+    CHECK_FALSE(writer->status().ok());
+    auto again = writer->add_document(corpus.documents[0], none);
+    REQUIRE_FALSE(again.ok());
+    CHECK(again.error().message == st.error().message);
+    auto finished = writer->finish(f.input);
+    REQUIRE_FALSE(finished.ok());
+    CHECK(finished.error().message == st.error().message);
+  }
+  CHECK(test::slurp(out / "report.md") == "previous report");
+  std::size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(out.path())) (void)e, ++entries;
+  CHECK(entries == 1);  // the staging folder went with the writer
+}
+
+TEST_CASE("a streamed export refuses a document added twice", "[export]") {
+  Fixture f;
+  test::TempDir out;
+  auto writer = exporter::ExportWriter::begin(out.path(), f.input);
+  REQUIRE(writer.ok());
+  std::vector<const coder::Coding*> none;
+  REQUIRE(writer->add_document(f.documents[0], none).ok());
+  auto st = writer->add_document(f.documents[0], none);
+  REQUIRE_FALSE(st.ok());
+  CHECK_THAT(st.error().message, Catch::Contains("added twice"));
 }
