@@ -4,7 +4,6 @@
 #include <re2/set.h>
 
 #include <algorithm>
-#include <set>
 #include <utility>
 
 #include "common/utf8.h"
@@ -87,8 +86,19 @@ std::vector<Coding> OfflineCoder::code_document(const Document& document) const 
 }
 
 void OfflineCoder::code_document(const Document& document, std::vector<Coding>& codings) const {
+  codings.resize(code_document_into(document, codings, codings.size()));
+}
+
+// code_document_into sets every field of a coding it writes. A field added to Coding must be
+// set there too, or a reused coding would carry an earlier coding's value into the exports:
+// this fails to compile until the count below is changed with it.
+static_assert(sizeof(Coding) == 10 * sizeof(std::string) + 3 * sizeof(std::size_t),
+              "Coding changed: set the new field in OfflineCoder::code_document_into");
+
+std::size_t OfflineCoder::code_document_into(const Document& document, std::vector<Coding>& codings,
+                                             std::size_t used) const {
   // Matches are found first and kept small; the codings (a dozen strings each) are then made
-  // in place at the end of the vector, grown once for the document.
+  // in place after the first `used`, the vector grown at most once for the document.
   struct Found {
     const Segment* segment;
     const Rule* rule;
@@ -97,15 +107,16 @@ void OfflineCoder::code_document(const Document& document, std::vector<Coding>& 
     std::size_t match_begin, match_end;      // bytes in the segment's text
   };
   std::vector<Found> found;
-  if (rules_.empty()) return;
+  if (rules_.empty()) return used;
   std::vector<int> hits;
+  std::vector<std::pair<std::size_t, std::size_t>> sentences;  // of one rule in one segment
   for (const Segment& segment : document.segments) {
     hits.clear();
     if (!prefilter_->Match(segment.text, &hits)) continue;
     std::sort(hits.begin(), hits.end());
     for (int index : hits) {
       const Rule& rule = rules_[static_cast<std::size_t>(index)];
-      std::set<std::pair<std::size_t, std::size_t>> sentences;
+      sentences.clear();
       re2::StringPiece input(segment.text);
       re2::StringPiece match;
       std::size_t pos = 0;
@@ -116,7 +127,10 @@ void OfflineCoder::code_document(const Document& document, std::vector<Coding>& 
              rule.regex->Match(input, pos, segment.text.size(), RE2::UNANCHORED, &match, 1)) {
         std::size_t at = static_cast<std::size_t>(match.data() - segment.text.data());
         auto sentence = sentence_around(segment.text, at);
-        if (sentence.second > sentence.first && sentences.insert(sentence).second) {
+        // A few sentences per rule and segment: a linear search beats a tree's allocations.
+        const bool seen = std::find(sentences.begin(), sentences.end(), sentence) != sentences.end();
+        if (sentence.second > sentence.first && !seen) {
+          sentences.push_back(sentence);
           std::string_view quote(segment.text.data() + sentence.first, sentence.second - sentence.first);
           if (sentence.first < counted_bytes) counted_bytes = counted_points = 0;
           counted_points += utf8::length(std::string_view(segment.text).substr(counted_bytes, sentence.first - counted_bytes));
@@ -132,12 +146,11 @@ void OfflineCoder::code_document(const Document& document, std::vector<Coding>& 
       }
     }
   }
-  const std::size_t base = codings.size();
-  codings.resize(base + found.size());
+  if (codings.size() < used + found.size()) codings.resize(used + found.size());
   for (std::size_t i = 0; i < found.size(); ++i) {
     const Found& f = found[i];
     const std::string_view text = f.segment->text;
-    Coding& coding = codings[base + i];
+    Coding& coding = codings[used + i];
     coding.document_id = document.id;
     coding.document_sha256 = document.sha256;
     coding.segment_id = f.segment->id;
@@ -147,10 +160,15 @@ void OfflineCoder::code_document(const Document& document, std::vector<Coding>& 
     coding.code_id = f.rule->code_id;
     coding.codebook_version = codebook_version_;
     coding.coder = kOfflineCoderName;
+    coding.memo.clear();
     const std::string_view matched = text.substr(f.match_begin, f.match_end - f.match_begin);
+    coding.rationale.clear();
     coding.rationale.reserve(matched.size() + 15);
     coding.rationale.append("rule matched \"").append(matched).append("\"");
+    coding.prompt_hash.clear();
+    coding.cache_key.clear();
   }
+  return used + found.size();
 }
 
 }  // namespace cqda::coder

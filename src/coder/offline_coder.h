@@ -33,6 +33,11 @@ class OfflineCoder {
   std::vector<Coding> code_document(const Document& document) const;
   // The same codings, appended to `out` (a corpus's codings can then grow in one vector).
   void code_document(const Document& document, std::vector<Coding>& out) const;
+  // The same codings written over out[used, used + n), growing `out` only when it is too short;
+  // returns used + n. Elements past that are left as they were: a vector of codings reused
+  // from document to document keeps their strings' memory, and every field of a coding
+  // written here is set, so nothing of an earlier coding remains in it.
+  std::size_t code_document_into(const Document& document, std::vector<Coding>& out, std::size_t used) const;
 
  private:
   struct Rule {

@@ -556,6 +556,50 @@ struct ExportWriter::State {
     return json->close();
   }
 
+  // A document joins the report's overview and the path list (codings.csv needs its path).
+  Status register_document(const Document& document) {
+    if (!document_paths.emplace(document.id, document.relative_path).second)
+      return make_error("export: document " + document.id + " was added twice");
+    tally.add_document(document);
+    return {};
+  }
+
+  // documents/<id>.md and anonymized/<path>. Touches nothing but the staging folder and the
+  // two file lists, so it may run beside write_json, write_csv and the coding counts.
+  Status write_document_files(const Document& document, const std::vector<const coder::Coding*>& codings) {
+    if (has(policy::ExportFormat::kMarkdown)) {
+      auto written = stage.write("documents/" + document.id + ".md", render_document_markdown(document, codings, *codebook));
+      if (!written) return written.error();
+      markdown_files.push_back(std::move(written).value());
+    }
+    if (has(policy::ExportFormat::kAnonymizedText)) {
+      auto file = stage.open("anonymized/" + anonymized_text_path(document));
+      if (!file) return file.error();
+      if (auto st = file->append(document.text); !st) return st;
+      if (auto st = file->append("\n"); !st) return st;
+      auto written = file->close();
+      if (!written) return written.error();
+      text_files.push_back(std::move(written).value());
+    }
+    return {};
+  }
+
+  // The report counts the segments and documents of a code within each add_codings call, so
+  // a document's codings must all come in one call: one whose codings came before is refused.
+  Status check_one_call(std::span<const coder::Coding> codings) {
+    std::set<std::string_view> in_call;
+    std::string_view previous;
+    for (const auto& c : codings) {
+      if (c.document_id == previous) continue;
+      previous = c.document_id;
+      if (coded_documents.count(previous))
+        return make_error("export: the codings of document " + c.document_id + " came in more than one batch");
+      in_call.insert(previous);
+    }
+    for (auto id : in_call) coded_documents.emplace(id);
+    return {};
+  }
+
   Staging stage;
   const policy::Policy* policy;
   const codebook::Codebook* codebook;
@@ -566,7 +610,7 @@ struct ExportWriter::State {
   std::size_t json_codings = 0;
   ReportTally tally;
   std::map<std::string, std::string, std::less<>> document_paths, code_names;
-  std::unordered_map<std::string, std::string> labels;  // code id -> escaped name, for documents/<id>.md
+  std::set<std::string, std::less<>> coded_documents;  // whose codings have come (one call each)
   std::vector<ExportedFile> markdown_files, text_files;
   Status failed;  // the first failure: the writer refuses everything after it
 };
@@ -596,34 +640,16 @@ const Status& ExportWriter::status() const { return state_->failed; }
 Status ExportWriter::add_document(const Document& document, const std::vector<const coder::Coding*>& codings) {
   State& s = *state_;
   if (!s.failed) return s.failed;
-  auto fail = [&](const Error& e) {
-    s.failed = e;
-    return Status(e);
-  };
-  if (!s.document_paths.emplace(document.id, document.relative_path).second)
-    return fail(make_error("export: document " + document.id + " was added twice"));
-  s.tally.add_document(document);
-  if (s.has(policy::ExportFormat::kMarkdown)) {
-    auto written = s.stage.write("documents/" + document.id + ".md",
-                                 render_document_markdown(document, codings, *s.codebook));
-    if (!written) return fail(written.error());
-    s.markdown_files.push_back(std::move(written).value());
-  }
-  if (s.has(policy::ExportFormat::kAnonymizedText)) {
-    auto file = s.stage.open("anonymized/" + anonymized_text_path(document));
-    if (!file) return fail(file.error());
-    if (auto st = file->append(document.text); !st) return fail(st.error());
-    if (auto st = file->append("\n"); !st) return fail(st.error());
-    auto written = file->close();
-    if (!written) return fail(written.error());
-    s.text_files.push_back(std::move(written).value());
-  }
-  return {};
+  Status st = s.register_document(document);
+  if (st) st = s.write_document_files(document, codings);
+  if (!st) s.failed = st;
+  return st;
 }
 
 Status ExportWriter::add_codings(std::span<const coder::Coding> codings) {
   State& s = *state_;
   if (!s.failed) return s.failed;
+  if (auto st = s.check_one_call(codings); !st) return s.failed = st;
   // A large batch (an export made in one go) writes codings.json on a second thread while
   // codings.csv and the counts are made here; a document's worth is written in turn.
   constexpr std::size_t kParallel = 1 << 14;
@@ -641,7 +667,8 @@ Status ExportWriter::add_codings(std::span<const coder::Coding> codings) {
   return result;
 }
 
-Result<std::vector<ExportedFile>> ExportWriter::finish(const ExportInput& summary) {
+Result<std::vector<ExportedFile>> ExportWriter::finish(const ExportInput& summary,
+                                                       const std::function<Status()>& before_commit) {
   State& s = *state_;
   if (!s.failed) return s.failed.error();
   Staging& stage = s.stage;
@@ -679,6 +706,13 @@ Result<std::vector<ExportedFile>> ExportWriter::finish(const ExportInput& summar
   if (auto st = validate_export("manifest.json", "manifest.schema.json", manifest); !st) return st.error();
   if (auto st = stage.add("manifest.json", manifest.dump(2) + "\n"); !st) return st.error();
 
+  if (before_commit) {
+    // What the caller waits for (its own writes) overlaps with the sync of the outputs.
+    auto synced = std::async(std::launch::async, [&] { return stage.sync(); });
+    Status ready = before_commit();
+    if (auto st = synced.get(); !st) return st.error();
+    if (!ready) return ready.error();
+  }
   std::vector<ExportedFile> written = stage.files();
   if (auto st = stage.commit(); !st) return st.error();
   return written;
@@ -687,13 +721,23 @@ Result<std::vector<ExportedFile>> ExportWriter::finish(const ExportInput& summar
 Result<std::vector<ExportedFile>> write_exports(const std::filesystem::path& output_dir, const ExportInput& in) {
   auto writer = ExportWriter::begin(output_dir, in);
   if (!writer) return writer.error();
+  ExportWriter::State& s = *writer->state_;
+  for (const auto& d : *in.documents)
+    if (auto st = s.register_document(d); !st) return st.error();
+  // The per-document files on a thread of their own while the codings are written (and
+  // codings.json on a third when there are many); the file lists keep their order.
   const auto by_document = codings_by_document(*in.codings);
-  const std::vector<const coder::Coding*> none;
-  for (const auto& d : *in.documents) {
-    auto it = by_document.find(d.id);
-    if (auto st = writer->add_document(d, it == by_document.end() ? none : it->second); !st) return st.error();
-  }
-  if (auto st = writer->add_codings(*in.codings); !st) return st.error();
+  auto pages = std::async(std::launch::async, [&]() -> Status {
+    const std::vector<const coder::Coding*> none;
+    for (const auto& d : *in.documents) {
+      auto it = by_document.find(d.id);
+      if (auto st = s.write_document_files(d, it == by_document.end() ? none : it->second); !st) return st;
+    }
+    return {};
+  });
+  Status codings = writer->add_codings(*in.codings);
+  if (Status files = pages.get(); !files) return files.error();
+  if (!codings) return codings.error();
   return writer->finish(in);
 }
 

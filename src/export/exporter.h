@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -78,11 +79,15 @@ class ExportWriter {
   Status add_codings(std::span<const coder::Coding> codings);
   // report.md, the end of codings.json, codebook.json and the manifest; validates and commits.
   // Of `summary`, the anonymization counts, skipped, refused, cases and coding notes are used.
-  Result<std::vector<ExportedFile>> finish(const ExportInput& summary);
+  // `before_commit`, when given, runs once everything is written and validated; if it fails,
+  // nothing is committed and finish returns its error.
+  Result<std::vector<ExportedFile>> finish(const ExportInput& summary,
+                                           const std::function<Status()>& before_commit = {});
   // Success, or the first failure.
   const Status& status() const;
 
  private:
+  friend Result<std::vector<ExportedFile>> write_exports(const std::filesystem::path&, const ExportInput&);
   ExportWriter();
   struct State;
   std::unique_ptr<State> state_;

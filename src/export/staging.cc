@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,17 +36,52 @@ Status ensure_writable_dir(const fs::path& dir, const std::string& what) {
   return {};
 }
 
+namespace {
+
+constexpr std::string_view kStagingPrefix = ".staging-";
+
+// A staging folder is locked (flock) by the process writing it for as long as it lives. A
+// run that was killed (SIGKILL, out of memory, power) cannot remove its own; the next export
+// into the same folder removes every staging folder whose lock nobody holds. One that is
+// locked belongs to a run still going and is left alone.
+void remove_abandoned_staging(const fs::path& output_dir) {
+  std::error_code ec;
+  for (fs::directory_iterator it(output_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(kStagingPrefix, 0) != 0) continue;
+    UniqueFd dir(::open(it->path().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir.valid() || ::flock(dir.get(), LOCK_EX | LOCK_NB) != 0) continue;
+    std::error_code removed;
+    fs::remove_all(it->path(), removed);
+  }
+}
+
+}  // namespace
+
 Result<Staging> Staging::create(const fs::path& output_dir, const std::string& run_id) {
   if (auto st = ensure_writable_dir(output_dir, "output"); !st) return st.error();
-  fs::path staging = output_dir / (".staging-" + run_id);
-  if (::mkdir(staging.c_str(), 0700) != 0)
-    return make_error("mkdir(" + staging.string() + "): " + errno_text(errno));
-  return Staging(output_dir, staging);
+  remove_abandoned_staging(output_dir);
+  // Made and locked under another name, then renamed: another process's clean-up never sees
+  // a staging folder that is not locked yet.
+  fs::path staging = output_dir / (std::string(kStagingPrefix) + run_id);
+  fs::path fresh = output_dir / (".cqda-new-" + run_id);
+  if (::mkdir(fresh.c_str(), 0700) != 0) return make_error("mkdir(" + fresh.string() + "): " + errno_text(errno));
+  UniqueFd lock(::open(fresh.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!lock.valid() || ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0 || ::rename(fresh.c_str(), staging.c_str()) != 0) {
+    const std::string error = errno_text(errno);
+    std::error_code ec;
+    fs::remove(fresh, ec);
+    return make_error("cannot create the staging folder " + staging.string() + ": " + error);
+  }
+  Staging out(output_dir, staging);
+  out.lock_ = std::move(lock);
+  return out;
 }
 
 Staging::Staging(Staging&& other) noexcept
     : output_dir_(std::move(other.output_dir_)),
       staging_dir_(std::move(other.staging_dir_)),
+      lock_(std::move(other.lock_)),
       files_(std::move(other.files_)),
       committed_(other.committed_) {
   other.committed_ = true;  // the moved-from object owns nothing
@@ -124,14 +160,17 @@ Status Staging::add(const std::string& relative_path, std::string_view content) 
   return {};
 }
 
+Status Staging::sync() const {
+  UniqueFd dir(::open(staging_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir.valid() || ::syncfs(dir.get()) != 0)
+    return make_error("syncfs(" + staging_dir_.string() + "): " + errno_text(errno));
+  return {};
+}
+
 Status Staging::commit() {
   // Files were written without fsync; make the whole staging folder durable in one call
-  // before anything is renamed into place.
-  {
-    UniqueFd dir(::open(staging_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dir.valid() || ::syncfs(dir.get()) != 0)
-      return make_error("syncfs(" + staging_dir_.string() + "): " + errno_text(errno));
-  }
+  // before anything is renamed into place (quick when sync() has already run).
+  if (auto st = sync(); !st) return st;
   std::set<std::string> top_level;
   for (const auto& f : files_) top_level.insert((*fs::path(f.path).begin()).string());
   for (const auto& name : top_level) {

@@ -1,6 +1,8 @@
 // Atomic export: every output file is first written into a private staging folder inside
 // the output folder, validated, and only then renamed into place. If anything fails before
-// commit(), the staging folder is removed and the output folder is exactly as it was.
+// commit(), the staging folder is removed and the output folder is exactly as it was. A
+// process killed before it could remove its staging folder leaves it behind; the next
+// export into that folder removes it (the folder is locked while its writer lives).
 #pragma once
 
 #include <cstdint>
@@ -71,6 +73,10 @@ class Staging {
   void record(ExportedFile file) { files_.push_back(std::move(file)); }
   const std::vector<ExportedFile>& files() const { return files_; }
 
+  // Makes everything written so far durable (syncfs). commit() does it too; calling it first
+  // lets the caller wait for something else while little is left for commit to write.
+  Status sync() const;
+
   // Moves every top-level entry into the output folder: files by rename(2), folders by
   // renameat2(RENAME_EXCHANGE) with the previous folder (which is then removed), so each
   // entry is replaced atomically.
@@ -81,6 +87,7 @@ class Staging {
       : output_dir_(std::move(output_dir)), staging_dir_(std::move(staging_dir)) {}
   std::filesystem::path output_dir_;
   std::filesystem::path staging_dir_;
+  UniqueFd lock_;  // flock on the staging folder while it lives (see remove_abandoned_staging)
   std::vector<ExportedFile> files_;
   bool committed_ = false;
 };

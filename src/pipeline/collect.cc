@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <thread>
 #include <utility>
 
@@ -91,10 +92,12 @@ class WorkerThread {
 // thread has stopped: the collector turns it into the writer's error.
 struct ExportStopped {};
 
-// A coded document on its way to the export writer.
+// A coded document on its way to the export writer: its codings are codings[0, count); the
+// elements past them are spare (see OfflineCoder::code_document_into).
 struct CodedDocument {
   Document document;
   std::vector<coder::Coding> codings;
+  std::size_t count = 0;
 };
 
 // The export stage of a streamed run: each coded document's files are written and its
@@ -107,59 +110,64 @@ class ExportThread {
   bool push(CodedDocument&& coded) { return worker_.push(std::move(coded)); }
   void finish() { worker_.finish(); }
 
+  // A vector of codings written out, for the coding thread to write the next document's
+  // codings over: their strings keep their memory, so a coding costs no allocation once the
+  // run is under way. Empty when none is back yet.
+  std::vector<coder::Coding> take_spare() {
+    std::lock_guard lock(spare_mutex_);
+    if (spare_.empty()) return {};
+    std::vector<coder::Coding> out = std::move(spare_.back());
+    spare_.pop_back();
+    return out;
+  }
+
  private:
+  static constexpr std::size_t kSpares = 4;
+
   void write(CodedDocument&& coded) {
+    const std::span<const coder::Coding> own(coded.codings.data(), coded.count);
     std::vector<const coder::Coding*> of_document;
-    of_document.reserve(coded.codings.size());
-    for (const auto& c : coded.codings) of_document.push_back(&c);
-    if (!writer_.add_document(coded.document, of_document) || !writer_.add_codings(coded.codings)) throw ExportStopped{};
+    of_document.reserve(own.size());
+    for (const auto& c : own) of_document.push_back(&c);
+    if (!writer_.add_document(coded.document, of_document) || !writer_.add_codings(own)) throw ExportStopped{};
+    std::lock_guard lock(spare_mutex_);
+    if (spare_.size() < kSpares) spare_.push_back(std::move(coded.codings));
   }
 
   exporter::ExportWriter& writer_;
+  std::mutex spare_mutex_;
+  std::vector<std::vector<coder::Coding>> spare_;
   WorkerThread<CodedDocument> worker_;  // last: its thread uses the members above
 };
 
 // Coding runs on a thread of its own, so the main thread can take the next reply from the
 // reader (and record it) while the previous document is coded: on a run of the offline coder
 // these are the two largest costs in the supervisor. Documents are coded in the order they
-// arrive. Without an export writer they are kept in that order with their codings; with one,
-// each goes on to the export thread and only the counts stay.
+// arrive, and each goes on to the export thread with its codings; only the counts stay.
 class CodingThread {
  public:
-  CodingThread(const coder::OfflineCoder& coder, std::size_t capacity, Stages& stages, exporter::ExportWriter* writer)
-      : coder_(coder), stages_(stages) {
-    if (writer) export_.emplace(*writer, capacity);
-    worker_.emplace(capacity, [this](Document&& document) { code(std::move(document)); });
-  }
-  ~CodingThread() {
-    worker_.reset();  // joined before what it uses goes
-    export_.reset();
-  }
+  CodingThread(const coder::OfflineCoder& coder, std::size_t capacity, Stages& stages, exporter::ExportWriter& writer)
+      : coder_(coder), stages_(stages), export_(writer, capacity),
+        worker_(capacity, [this](Document&& document) { code(std::move(document)); }) {}
   CodingThread(const CodingThread&) = delete;
   CodingThread& operator=(const CodingThread&) = delete;
 
-  bool push(Document&& document) { return worker_->push(std::move(document)); }
-
-  // How many documents the run will read, when known: the codings vector is sized by it.
-  // Called before the first push.
-  void expect(std::size_t documents) { expected_documents_ = documents; }
+  bool push(Document&& document) { return worker_.push(std::move(document)); }
 
   // Waits for both threads to finish; rethrows what coding or exporting threw.
   void finish() {
     std::exception_ptr coding_failure;
     try {
-      worker_->finish();
+      worker_.finish();
     } catch (...) {
       coding_failure = std::current_exception();
     }
-    if (export_) export_->finish();  // its failure first: it is why coding stopped
+    export_.finish();  // its failure first: it is why coding stopped
     if (coding_failure) std::rethrow_exception(coding_failure);
   }
 
-  // After finish(): the documents and codings in arrival order (none when streamed), and counts.
+  // After finish().
   void take(Corpus& corpus) {
-    corpus.documents = std::move(documents_);
-    corpus.codings = std::move(codings_);
     corpus.rejected_quotes = rejected_;
     corpus.document_count = coded_documents_;
     corpus.coding_count = coded_codings_;
@@ -168,49 +176,19 @@ class CodingThread {
  private:
   void code(Document&& document) {
     const auto start = std::chrono::steady_clock::now();
-    if (export_) {
-      std::vector<coder::Coding> codings;
-      codings.reserve(last_codings_);
-      rejected_ += code_document(coder_, document, codings);
-      stages_.code += std::chrono::steady_clock::now() - start;
-      last_codings_ = codings.size();
-      ++coded_documents_;
-      coded_codings_ += codings.size();
-      if (!export_->push({std::move(document), std::move(codings)})) throw ExportStopped{};
-      return;
-    }
-    // Appended to one vector, which a vector that large gets huge pages for, where a vector
-    // per document did not. It grows to the size the corpus is heading for (see grow()).
-    grow();
-    rejected_ += code_document(coder_, document, codings_);
+    std::vector<coder::Coding> codings = export_.take_spare();
+    const std::size_t count = code_document_into(coder_, document, codings, rejected_);
     stages_.code += std::chrono::steady_clock::now() - start;
-    documents_.push_back(std::move(document));
     ++coded_documents_;
-    coded_codings_ = codings_.size();
-  }
-
-  // Before each document: room for about two more documents' codings, or else room for the
-  // whole corpus as the documents so far predict it, with a tenth to spare. Doubling alone
-  // would write every coding again at each step, into freshly faulted memory. The capacity at
-  // least doubles when it grows, so a poor prediction still costs amortized constant time.
-  void grow() {
-    const std::size_t coded = documents_.size();
-    if (coded == 0 || expected_documents_ <= coded) return;
-    const std::size_t per_document = codings_.size() / coded + 1;
-    if (codings_.capacity() - codings_.size() >= 2 * per_document) return;
-    const std::size_t predicted = codings_.size() + (expected_documents_ - coded) * per_document * 11 / 10;
-    codings_.reserve(std::max(predicted, 2 * codings_.capacity()));
+    coded_codings_ += count;
+    if (!export_.push({std::move(document), std::move(codings), count})) throw ExportStopped{};
   }
 
   const coder::OfflineCoder& coder_;
   Stages& stages_;  // only `code`, only from the coding thread until it is joined
-  // Owned by the coding thread until it is joined.
-  std::vector<Document> documents_;
-  std::vector<coder::Coding> codings_;  // in arrival order
-  std::size_t rejected_ = 0, coded_documents_ = 0, coded_codings_ = 0, last_codings_ = 0;
-  std::size_t expected_documents_ = 0;  // set before the first document is queued
-  std::optional<ExportThread> export_;
-  std::optional<WorkerThread<Document>> worker_;  // last: started once everything it uses exists
+  std::size_t rejected_ = 0, coded_documents_ = 0, coded_codings_ = 0;  // the coding thread's until joined
+  ExportThread export_;
+  WorkerThread<Document> worker_;  // last: destroyed (joined) first, before the export thread it feeds
 };
 
 class Collector {
@@ -219,11 +197,7 @@ class Collector {
       : options_(options), record_(record), stages_(stages) {
     // Two documents queued keep the coder busy; more would only hold memory, since the
     // reader's window already keeps documents coming.
-    if (coder) coding_.emplace(*coder, 2, stages, options.stream);
-  }
-
-  void expect(std::size_t documents) {
-    if (coding_) coding_->expect(documents);
+    if (coder) coding_.emplace(*coder, 2, stages, *options.stream);
   }
 
   Status refused(const std::vector<privsep::ScanEntry>& entries) {
@@ -309,6 +283,7 @@ Json Stages::to_json() const {
 
 Result<Corpus> collect_documents(privsep::ReaderClient& reader, const coder::OfflineCoder* coder,
                                  const CollectOptions& options, const RecordFn& record, Stages& stages) {
+  if (coder && !options.stream) return make_error("collect_documents: a coder needs an export writer to hand its codings to");
   const auto start = std::chrono::steady_clock::now();
   Collector collector(coder, options, record, stages);
   const auto destination = options.destination;
@@ -316,7 +291,6 @@ Result<Corpus> collect_documents(privsep::ReaderClient& reader, const coder::Off
     auto scan = reader.scan();
     if (!scan) return scan.error();
     if (auto st = collector.refused(scan->refused); !st) return st.error();
-    collector.expect(scan->accepted.size());
     Progress progress(scan->accepted.size(), options.progress);
     Status read = reader.read_documents(scan->accepted.size(), destination, options.window,
                                         [&](std::size_t, privsep::DocumentReply&& r) {
@@ -326,7 +300,6 @@ Result<Corpus> collect_documents(privsep::ReaderClient& reader, const coder::Off
     progress.finish();
     if (!read) return read.error();
   } else {
-    collector.expect(options.files.size());
     std::set<std::string> seen_ids;
     for (const auto& file : options.files) {
       auto reply = reader.read_path(file, destination);

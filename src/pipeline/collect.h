@@ -34,7 +34,7 @@ struct Stages {
 
 // Everything the document stage produces.
 struct Corpus {
-  std::vector<Document> documents;  // empty when they were streamed to an export writer
+  std::vector<Document> documents;  // empty when they were coded and streamed to an export writer
   std::size_t document_count = 0;   // documents read, kept or streamed
   std::set<std::string> raw_documents;  // ids of documents the reader did not anonymize
   std::vector<coder::Coding> codings;  // quotes verified; empty when streamed
@@ -56,15 +56,17 @@ struct CollectOptions {
   // Case attributes (already anonymized) by the SHA-256 of the real path, which is how the
   // reader names inputs; the corpus gets them by exported path.
   std::map<std::string, std::map<std::string, std::string>> cases_by_path_sha256;
-  // With a coder: each coded document, with its codings, is added to this writer and then
-  // dropped, so the corpus is never held whole (its counts still are). A failed export stops
-  // the stage with the writer's error.
+  // With a coder (required then): each coded document, with its codings, is added to this
+  // writer and then dropped, so the corpus is never held whole. A failed export stops the
+  // stage with the writer's error.
   exporter::ExportWriter* stream = nullptr;
 };
 
 // Errors are the reader's (it died or broke the protocol; it has been stopped) or the run
 // log's; input problems are records and `skipped` entries, not errors.
-// `coder` null: the documents are kept uncoded (cqda serve).
+// `coder` null: the documents are kept uncoded (cqda serve, and model runs, which code them
+// afterwards). `coder` set: `options.stream` must be set too, and each coded document goes to
+// it; the corpus then keeps counts, not documents or codings.
 Result<Corpus> collect_documents(privsep::ReaderClient& reader, const coder::OfflineCoder* coder,
                                  const CollectOptions& options, const RecordFn& record, Stages& stages);
 

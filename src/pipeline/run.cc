@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <future>
 #include <ctime>
 #include <map>
 #include <memory>
@@ -202,7 +203,12 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   collect.stream = writer ? &*writer : nullptr;
   Stages stages;
   auto collected = collect_documents(**reader, use_llm ? nullptr : &*coder, collect, record, stages);
-  if (!collected) return writer && !writer->status() ? export_failed(collected.error()) : reader_failed(collected.error());
+  if (!collected) {
+    // The export's own error, or else the reader's (a failed export stops the stage with the
+    // writer's error; the reader's failure can come first and the export fail while draining).
+    const bool export_stopped = writer && !writer->status() && writer->status().error().message == collected.error().message;
+    return export_stopped ? export_failed(collected.error()) : reader_failed(collected.error());
+  }
   Corpus& corpus = *collected;
   record("anonymization", {{"applied", anonymize_exports}, {"counts", counts_json(corpus.anonymization_counts)}});
 
@@ -210,21 +216,29 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   // by decrypting it, and is written here. Then the reader must exit cleanly.
   auto reader_vault = take_back_vault(**reader, *anonymization);
   if (!reader_vault) return reader_failed(reader_vault.error());
-  if (auto st = reader_vault->save(); !st)
+  auto vault_failed = [&](const Status& st) {
     return finish(fail(kExitOutput, "cannot save the pseudonym vault: " + st.error().message), "vault save");
+  };
+  // A streamed run saves the vault while it finishes its exports (both wait on the disk); the
+  // outputs are committed only once the vault is saved. A model run saves it now.
+  std::future<Status> vault_saved;
+  if (writer) vault_saved = std::async(std::launch::async, [&] { return reader_vault->save(); });
+  else if (auto st = reader_vault->save(); !st) return vault_failed(st);
   // The codebook's text leaves anonymized too (a definition or an example may quote a
-  // participant): for the prompts and for the exports, with the corpus's vault, so names get
-  // the pseudonyms the segments use.
-  anonymize::Anonymizer codebook_anonymizer(
-      anon_policy, config.roster, anon_policy.names.gazetteer ? anonymize::Gazetteer::bundled() : anonymize::Gazetteer(),
-      *reader_vault);
+  // participant): for the prompts and for the exports of a model run, with the corpus's vault,
+  // so names get the pseudonyms the segments use.
+  std::optional<anonymize::Anonymizer> codebook_anonymizer;
+  if (use_llm)
+    codebook_anonymizer.emplace(anon_policy, config.roster,
+                                anon_policy.names.gazetteer ? anonymize::Gazetteer::bundled() : anonymize::Gazetteer(),
+                                *reader_vault);
   std::vector<std::string> coding_notes;
   std::string stopped;
   if (use_llm) {
     LlmCodingOptions llm_options;
     llm_options.policy = &config.policy;
     llm_options.codebook = &config.codebook;
-    llm_options.codebook_anonymizer = &codebook_anonymizer;
+    llm_options.codebook_anonymizer = &*codebook_anonymizer;
     llm_options.settings = &llm_settings;
     llm_options.cache_folder = o.cache / "llm";
     llm_options.preview_folder = o.output / "llm-preview" / run_id;
@@ -269,7 +283,7 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   exporter::ExportInput input = export_header;
   if (use_llm && anonymize_exports) {
     std::map<std::string, std::size_t> counts;
-    exported_codebook = anonymize_codebook(config.codebook, codebook_anonymizer, counts);
+    exported_codebook = anonymize_codebook(config.codebook, *codebook_anonymizer, counts);
     if (reader_vault->modified())
       if (auto st = reader_vault->save(); !st)
         return finish(fail(kExitOutput, "cannot save the pseudonym vault: " + st.error().message), "vault save");
@@ -284,8 +298,13 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   input.refused = corpus.refused;
   input.cases = std::move(corpus.cases);
   auto export_start = std::chrono::steady_clock::now();
-  auto exported = writer ? writer->finish(input) : exporter::write_exports(o.output, input);
+  if (use_llm) input.generated_at = utc_now();  // a model run's codings can take hours
+  Status vault = Status::success();
+  auto exported = writer ? writer->finish(input, [&] { return vault = vault_saved.get(); })
+                         : exporter::write_exports(o.output, input);
   stages.exported = std::chrono::steady_clock::now() - export_start;
+  if (vault_saved.valid()) vault = vault_saved.get();  // the export failed before it waited
+  if (!vault) return vault_failed(vault);
   if (!exported) return export_failed(exported.error());
   for (const auto& f : *exported) record("export", {{"path", f.path}, {"bytes", f.bytes}, {"sha256", f.sha256}});
   if (!input.anonymized) record("raw_text_exported", {{"files", exported->size()}});

@@ -111,3 +111,50 @@ TEST_CASE("codings appended to a corpus's vector equal those of each document al
   for (std::size_t i = 0; i < alone_a.size(); ++i) CHECK(same(all[i], alone_a[i]));
   for (std::size_t i = 0; i < alone_b.size(); ++i) CHECK(same(all[after_a + i], alone_b[i]));
 }
+
+TEST_CASE("codings written over a reused vector equal fresh ones, with nothing left of the old", "[coder]") {
+  auto coder = coder::OfflineCoder::create(book());
+  REQUIRE(coder.ok());
+  Document a = doc({"We were short-staffed again. Then the night shift started. A double shift.", "Short-staffed!"});
+  Document b = doc({"Night shifts."});
+  b.id = "other";
+  b.sha256 = std::string(64, 'b');
+  std::vector<coder::Coding> pool;
+  const std::size_t made_a = coder->code_document_into(a, pool, 0);
+  REQUIRE(made_a == coder->code_document(a).size());
+  REQUIRE(made_a > 2);
+  // Fields a model or a person sets, and longer strings than b's, must not leak into b's codings.
+  for (auto& c : pool) {
+    c.memo = "an old memo";
+    c.prompt_hash = "old-hash";
+    c.cache_key = "old-key";
+    c.coder = "llm:old-model-with-a-long-name";
+  }
+  const std::size_t made_b = coder->code_document_into(b, pool, 0);
+  auto fresh = coder->code_document(b);
+  REQUIRE(made_b == fresh.size());
+  REQUIRE(made_b >= 1);
+  CHECK(pool.size() == made_a);  // not shrunk: the rest stays spare
+  for (std::size_t i = 0; i < made_b; ++i) {
+    const auto& x = pool[i];
+    const auto& y = fresh[i];
+    CHECK(x.document_id == y.document_id);
+    CHECK(x.document_sha256 == y.document_sha256);
+    CHECK(x.segment_id == y.segment_id);
+    CHECK(x.start == y.start);
+    CHECK(x.end == y.end);
+    CHECK(x.quote == y.quote);
+    CHECK(x.code_id == y.code_id);
+    CHECK(x.codebook_version == y.codebook_version);
+    CHECK(x.coder == y.coder);
+    CHECK(x.memo.empty());
+    CHECK(x.rationale == y.rationale);
+    CHECK(x.prompt_hash.empty());
+    CHECK(x.cache_key.empty());
+  }
+  // Written after the first `used`, the vector grows when it is too short.
+  const std::size_t total = coder->code_document_into(a, pool, made_b);
+  CHECK(total == made_b + made_a);
+  CHECK(pool.size() == made_b + made_a);
+  CHECK(pool[made_b].document_id == "doc");
+}

@@ -172,3 +172,49 @@ TEST_CASE("secret_present: only a regular file with content counts as a given se
   CHECK_FALSE(secret_present(dir / "link-to-empty"));
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("utf8 length, offsets and validation a word at a time equal a byte at a time", "[utf8]") {
+  // The reference: one byte at a time, as the functions are specified.
+  auto length = [](std::string_view s) {
+    std::size_t n = 0;
+    for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+    return n;
+  };
+  auto byte_offset = [](std::string_view s, std::size_t index) {
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < s.size(); ++i)
+      if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && count++ == index) return i;
+    return s.size();
+  };
+  auto first_invalid = [](std::string_view s) -> std::optional<std::size_t> {
+    std::size_t pos = 0;
+    while (pos < s.size()) {
+      utf8proc_int32_t cp = 0;
+      auto n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(s.data()) + pos,
+                                static_cast<utf8proc_ssize_t>(s.size() - pos), &cp);
+      if (n <= 0 || cp < 0) return pos;
+      pos += static_cast<std::size_t>(n);
+    }
+    return std::nullopt;
+  };
+  const std::vector<std::string> pieces = {"a", "bc", " ", "é", "✓", "😀", "\n", "\xff", "\xc3", "\x80", "word "};
+  std::mt19937 rng(5);
+  for (int round = 0; round < 3000; ++round) {
+    std::string s;
+    const std::size_t n = rng() % 40;
+    const bool valid = round % 2 == 0;
+    for (std::size_t i = 0; i < n; ++i) s += pieces[rng() % (valid ? 7 : pieces.size())];
+    INFO("round " << round);
+    CHECK(utf8::length(s) == length(s));
+    CHECK(utf8::first_invalid_byte(s) == first_invalid(s));
+    const std::size_t points = length(s);
+    for (std::size_t index = 0; index <= points + 1; ++index) {
+      CHECK(utf8::byte_offset(s, index) == byte_offset(s, index));  // invalid bytes too
+      if (!valid) continue;
+      const std::size_t count = rng() % 6;
+      const std::size_t begin = byte_offset(s, index);
+      const std::size_t end = index > points ? s.size() : begin + byte_offset(std::string_view(s).substr(begin), count);
+      CHECK(utf8::substr(s, index, count) == std::string_view(s).substr(begin, end - begin));
+    }
+  }
+}

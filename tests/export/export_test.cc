@@ -1,4 +1,6 @@
 #include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <sys/file.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -8,6 +10,7 @@
 #include <span>
 
 #include "codebook/codebook.h"
+#include "common/fd.h"
 #include "common/hash.h"
 #include "common/json.h"
 #include "export/analysis.h"
@@ -500,4 +503,43 @@ TEST_CASE("a streamed export refuses a document added twice", "[export]") {
   auto st = writer->add_document(f.documents[0], none);
   REQUIRE_FALSE(st.ok());
   CHECK_THAT(st.error().message, Catch::Contains("added twice"));
+}
+
+TEST_CASE("a streamed export refuses a document's codings split across batches", "[export]") {
+  Fixture f;
+  test::TempDir out;
+  auto writer = exporter::ExportWriter::begin(out.path(), f.input);
+  REQUIRE(writer.ok());
+  std::vector<const coder::Coding*> none;
+  REQUIRE(writer->add_document(f.documents[0], none).ok());
+  REQUIRE(writer->add_codings(std::span<const coder::Coding>(f.codings.data(), 1)).ok());
+  auto st = writer->add_codings(std::span<const coder::Coding>(f.codings.data() + 1, 1));
+  REQUIRE_FALSE(st.ok());
+  CHECK_THAT(st.error().message, Catch::Contains("more than one batch"));
+}
+
+TEST_CASE("an export removes staging folders abandoned by killed runs, never a live one", "[export]") {
+  Fixture f;
+  test::TempDir out;
+  // A run killed mid-export left its staging folder, with a file in it.
+  fs::create_directories(out / ".staging-killed/documents");
+  test::write_text(out / ".staging-killed/documents/x.md", "left behind");
+  // A live run holds the lock on its own.
+  fs::create_directories(out / ".staging-live");
+  UniqueFd live(::open((out / ".staging-live").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  REQUIRE(live.valid());
+  REQUIRE(::flock(live.get(), LOCK_EX | LOCK_NB) == 0);
+  REQUIRE(exporter::write_exports(out.path(), f.input).ok());
+  CHECK_FALSE(fs::exists(out / ".staging-killed"));
+  CHECK(fs::exists(out / ".staging-live"));
+  CHECK(fs::exists(out / "report.md"));
+  // While a writer lives its own folder is locked: another export leaves it alone.
+  {
+    auto writer = exporter::ExportWriter::begin(out.path(), f.input);
+    REQUIRE(writer.ok());
+    f.input.run_id = "20261124T000000Z-00000001";
+    REQUIRE(exporter::write_exports(out.path(), f.input).ok());
+    CHECK(fs::exists(out / ".staging-20261124T000000Z-00000000"));
+  }
+  CHECK_FALSE(fs::exists(out / ".staging-20261124T000000Z-00000000"));
 }
