@@ -1,19 +1,25 @@
 #include "pipeline/reader_session.h"
 
 #include <algorithm>
+#include <future>
 #include <thread>
 
 namespace cqda::pipeline {
 
 Result<Anonymization> open_anonymization(const Config& config, const ProjectOptions& options) {
+  const auto& policy = config.policy.anonymization;
+  // The name lists are indexed on a thread of their own while the vault is read and decrypted
+  // (tens of milliseconds each, before any document can be read). Joined before this returns,
+  // so the process has one thread again when the reader is forked.
+  auto gazetteer = std::async(std::launch::async, [gazetteer = policy.names.gazetteer] {
+    return gazetteer ? anonymize::Gazetteer::bundled() : anonymize::Gazetteer();
+  });
   auto key = vault_key_for(options);
   if (!key) return make_error("cannot load the vault key: " + key.error().message);
   auto vault = anonymize::Vault::open(options.cache / "pseudonyms.vault", *key);
   if (!vault) return make_error("cannot open the pseudonym vault: " + vault.error().message);
   Anonymization a{*key, std::make_unique<anonymize::Vault>(std::move(vault).value()), nullptr};
-  const auto& policy = config.policy.anonymization;
-  a.anonymizer = std::make_unique<anonymize::Anonymizer>(
-      policy, config.roster, policy.names.gazetteer ? anonymize::Gazetteer::bundled() : anonymize::Gazetteer(), *a.vault);
+  a.anonymizer = std::make_unique<anonymize::Anonymizer>(policy, config.roster, gazetteer.get(), *a.vault);
   // A custom pattern that does not compile would match nothing: fail closed.
   if (!a.anonymizer->status()) return a.anonymizer->status().error();
   return a;

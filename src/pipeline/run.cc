@@ -213,17 +213,29 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   record("anonymization", {{"applied", anonymize_exports}, {"counts", counts_json(corpus.anonymization_counts)}});
 
   // 6. The reader's vault now holds every pseudonym it issued; it comes back sealed, is checked
-  // by decrypting it, and is written here. Then the reader must exit cleanly.
-  auto reader_vault = take_back_vault(**reader, *anonymization);
-  if (!reader_vault) return reader_failed(reader_vault.error());
+  // by decrypting it, and is written here. Then the reader must exit cleanly. A streamed run
+  // does all of that on a second thread while it finishes its exports (the vault's fsync and
+  // the outputs' sync both wait on the disk); the outputs are committed only once the reader
+  // has ended cleanly and the vault is saved. A model run needs the vault now.
   auto vault_failed = [&](const Status& st) {
     return finish(fail(kExitOutput, "cannot save the pseudonym vault: " + st.error().message), "vault save");
   };
-  // A streamed run saves the vault while it finishes its exports (both wait on the disk); the
-  // outputs are committed only once the vault is saved. A model run saves it now.
+  std::optional<Result<anonymize::Vault>> reader_vault;
+  std::optional<Error> reader_error;  // the take-back's failure: the reader's, not the vault file's
   std::future<Status> vault_saved;
-  if (writer) vault_saved = std::async(std::launch::async, [&] { return reader_vault->save(); });
-  else if (auto st = reader_vault->save(); !st) return vault_failed(st);
+  auto take_back_and_save = [&]() -> Status {
+    reader_vault.emplace(take_back_vault(**reader, *anonymization));
+    if (!*reader_vault) {
+      reader_error = reader_vault->error();
+      return reader_vault->error();
+    }
+    return (*reader_vault)->save();
+  };
+  if (writer) {
+    vault_saved = std::async(std::launch::async, take_back_and_save);
+  } else if (Status st = take_back_and_save(); !st) {
+    return reader_error ? reader_failed(*reader_error) : vault_failed(st);
+  }
   // The codebook's text leaves anonymized too (a definition or an example may quote a
   // participant): for the prompts and for the exports of a model run, with the corpus's vault,
   // so names get the pseudonyms the segments use.
@@ -231,7 +243,7 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   if (use_llm)
     codebook_anonymizer.emplace(anon_policy, config.roster,
                                 anon_policy.names.gazetteer ? anonymize::Gazetteer::bundled() : anonymize::Gazetteer(),
-                                *reader_vault);
+                                **reader_vault);
   std::vector<std::string> coding_notes;
   std::string stopped;
   if (use_llm) {
@@ -248,8 +260,8 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
     const auto code_start = std::chrono::steady_clock::now();
     auto coded = code_with_llm(corpus.documents, corpus.raw_documents, o.dry_run ? no_callers : callers, llm_options, record);
     stages.code = std::chrono::steady_clock::now() - code_start;
-    if (reader_vault->modified())
-      if (auto st = reader_vault->save(); !st)
+    if ((*reader_vault)->modified())
+      if (auto st = (*reader_vault)->save(); !st)
         return finish(fail(kExitOutput, "cannot save the pseudonym vault: " + st.error().message), "vault save");
     for (auto& caller : callers)
       if (auto st = caller->finish(); !st) record("process_failed", {{"process", "llm-caller"}, {"error", st.error().message}});
@@ -284,8 +296,8 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
   if (use_llm && anonymize_exports) {
     std::map<std::string, std::size_t> counts;
     exported_codebook = anonymize_codebook(config.codebook, *codebook_anonymizer, counts);
-    if (reader_vault->modified())
-      if (auto st = reader_vault->save(); !st)
+    if ((*reader_vault)->modified())
+      if (auto st = (*reader_vault)->save(); !st)
         return finish(fail(kExitOutput, "cannot save the pseudonym vault: " + st.error().message), "vault save");
   }
   input.codebook = exported_codebook ? &*exported_codebook : &config.codebook;
@@ -304,6 +316,7 @@ int run(const RunOptions& o, std::FILE* out, std::FILE* err) {
                          : exporter::write_exports(o.output, input);
   stages.exported = std::chrono::steady_clock::now() - export_start;
   if (vault_saved.valid()) vault = vault_saved.get();  // the export failed before it waited
+  if (reader_error) return reader_failed(*reader_error);
   if (!vault) return vault_failed(vault);
   if (!exported) return export_failed(exported.error());
   for (const auto& f : *exported) record("export", {{"path", f.path}, {"bytes", f.bytes}, {"sha256", f.sha256}});
