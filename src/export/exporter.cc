@@ -1,6 +1,8 @@
 #include "export/exporter.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <future>
 #include <optional>
 #include <span>
@@ -73,13 +75,32 @@ std::string code_label(const codebook::Codebook& book, std::string_view id) {
 }
 
 // Words: runs of bytes other than space, tab and newline. A word starts at each such byte
-// that follows one of them (or starts the text); counted without a branch per byte.
+// that follows one of them (or starts the text). Eight bytes at a time: every document's text
+// is counted, tens of megabytes in all.
 std::size_t word_count(std::string_view text) {
+  constexpr std::uint64_t kLow7 = 0x7F7F7F7F7F7F7F7Full, kOnes = 0x0101010101010101ull;
+  // 0x80 in each byte of `v` that is zero, 0 elsewhere (exact, no borrow between bytes).
+  auto zero_bytes = [](std::uint64_t v) { return ~(((v & kLow7) + kLow7) | v | kLow7); };
+  auto spaces = [&](std::uint64_t w) {
+    return zero_bytes(w ^ (' ' * kOnes)) | zero_bytes(w ^ ('\n' * kOnes)) | zero_bytes(w ^ ('\t' * kOnes));
+  };
   auto space = [](unsigned char c) -> unsigned { return c == ' ' || c == '\n' || c == '\t'; };
-  if (text.empty()) return 0;
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  std::size_t words = space(p[0]) ? 0 : 1;
-  for (std::size_t i = 1; i < text.size(); ++i) words += space(p[i - 1]) & (space(p[i]) ^ 1u);
+  std::size_t words = 0, i = 0;
+  std::uint64_t before = 0x80;  // "a space before the text": bit 7 of the byte before byte 0
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, text.data() + i, sizeof w);
+    const std::uint64_t s = spaces(w);
+    const std::uint64_t starts = ~s & ((s << 8) | before) & (0x80 * kOnes);
+    words += static_cast<std::size_t>(((starts >> 7) * kOnes) >> 56);
+    before = s >> 56;
+  }
+  unsigned previous = before ? 1u : 0u;
+  for (; i < text.size(); ++i) {
+    const unsigned here = space(static_cast<unsigned char>(text[i]));
+    words += previous & (here ^ 1u);
+    previous = here;
+  }
   return words;
 }
 

@@ -543,3 +543,35 @@ TEST_CASE("an export removes staging folders abandoned by killed runs, never a l
   }
   CHECK_FALSE(fs::exists(out / ".staging-20261124T000000Z-00000000"));
 }
+
+TEST_CASE("the report counts words as runs of bytes other than space, tab and newline", "[export]") {
+  std::mt19937 rng(23);
+  const std::vector<std::string> pieces = {" ", "\n", "\t", "a", "bc", "é", "  ", "x\ty", "\n\n"};
+  for (int round = 0; round < 300; ++round) {
+    Fixture f;
+    Document d;
+    d.id = "words";
+    d.relative_path = "words.txt";
+    d.sha256 = std::string(64, 'c');
+    std::string text;
+    const std::size_t n = rng() % 50;
+    for (std::size_t i = 0; i < n; ++i) text += pieces[rng() % pieces.size()];
+    d.segments.push_back({"", 0, "", "", "", text, 0, 0});
+    number_segments(d);
+    render_document_text(d);
+    std::size_t expected = 0;
+    bool in_word = false;
+    for (char c : d.text) {
+      const bool space = c == ' ' || c == '\n' || c == '\t';
+      if (!space && !in_word) ++expected;
+      in_word = !space;
+    }
+    std::vector<Document> docs{d};
+    std::vector<coder::Coding> none;
+    f.input.documents = &docs;
+    f.input.codings = &none;
+    const std::string report = exporter::render_report(f.input);
+    INFO("text: " << d.text);
+    CHECK_THAT(report, Catch::Contains("| `words` | words.txt | txt | 1 | " + std::to_string(expected) + " | 0 |"));
+  }
+}
