@@ -20,6 +20,8 @@ struct Coding {
   std::string rationale;        // why the rule or model applied the code
   std::string prompt_hash;      // LLM codings only
   std::string cache_key;        // LLM codings only
+
+  bool operator==(const Coding&) const = default;
 };
 
 }  // namespace cqda::coder

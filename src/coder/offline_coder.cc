@@ -90,8 +90,9 @@ void OfflineCoder::code_document(const Document& document, std::vector<Coding>& 
 }
 
 // code_document_into sets every field of a coding it writes. A field added to Coding must be
-// set there too, or a reused coding would carry an earlier coding's value into the exports:
-// this fails to compile until the count below is changed with it.
+// set there too, or a reused coding would carry an earlier coding's value into the exports.
+// This catches a new string or word-sized field (a field of four bytes or less may fit the
+// padding after codebook_version and slip through); the coder's test compares whole codings.
 static_assert(sizeof(Coding) == 10 * sizeof(std::string) + 3 * sizeof(std::size_t),
               "Coding changed: set the new field in OfflineCoder::code_document_into");
 

@@ -1,6 +1,7 @@
 #include "export/exporter.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <future>
@@ -87,7 +88,8 @@ std::size_t word_count(std::string_view text) {
   auto space = [](unsigned char c) -> unsigned { return c == ' ' || c == '\n' || c == '\t'; };
   std::size_t words = 0, i = 0;
   std::uint64_t before = 0x80;  // "a space before the text": bit 7 of the byte before byte 0
-  for (; i + 8 <= text.size(); i += 8) {
+  // The shifts take the byte before as the next lower one: little-endian words only.
+  for (; std::endian::native == std::endian::little && i + 8 <= text.size(); i += 8) {
     std::uint64_t w;
     std::memcpy(&w, text.data() + i, sizeof w);
     const std::uint64_t s = spaces(w);

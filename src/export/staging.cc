@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <set>
 
 #include "common/fd.h"
@@ -40,15 +41,23 @@ namespace {
 
 constexpr std::string_view kStagingPrefix = ".staging-";
 
+constexpr std::string_view kFreshPrefix = ".cqda-new-";
+
 // A staging folder is locked (flock) by the process writing it for as long as it lives. A
 // run that was killed (SIGKILL, out of memory, power) cannot remove its own; the next export
 // into the same folder removes every staging folder whose lock nobody holds. One that is
-// locked belongs to a run still going and is left alone.
+// locked belongs to a run still going and is left alone (on a local filesystem: a lock taken
+// on another host of a network filesystem may not show here). A folder still under its first
+// name (killed between mkdir and rename) goes once it is an hour old and unlocked.
 void remove_abandoned_staging(const fs::path& output_dir) {
   std::error_code ec;
+  const auto hour_ago = fs::file_time_type::clock::now() - std::chrono::hours(1);
   for (fs::directory_iterator it(output_dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name.rfind(kStagingPrefix, 0) != 0) continue;
+    const bool staging = name.rfind(kStagingPrefix, 0) == 0;
+    if (!staging && name.rfind(kFreshPrefix, 0) != 0) continue;
+    std::error_code age;
+    if (!staging && fs::last_write_time(it->path(), age) > hour_ago) continue;
     UniqueFd dir(::open(it->path().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!dir.valid() || ::flock(dir.get(), LOCK_EX | LOCK_NB) != 0) continue;
     std::error_code removed;
@@ -64,10 +73,12 @@ Result<Staging> Staging::create(const fs::path& output_dir, const std::string& r
   // Made and locked under another name, then renamed: another process's clean-up never sees
   // a staging folder that is not locked yet.
   fs::path staging = output_dir / (std::string(kStagingPrefix) + run_id);
-  fs::path fresh = output_dir / (".cqda-new-" + run_id);
+  // A filesystem without flock (some network ones) gets no lock: the export goes on.
+  fs::path fresh = output_dir / (std::string(kFreshPrefix) + run_id);
   if (::mkdir(fresh.c_str(), 0700) != 0) return make_error("mkdir(" + fresh.string() + "): " + errno_text(errno));
   UniqueFd lock(::open(fresh.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!lock.valid() || ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0 || ::rename(fresh.c_str(), staging.c_str()) != 0) {
+  if (lock.valid() && ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) lock.reset();
+  if (::rename(fresh.c_str(), staging.c_str()) != 0) {
     const std::string error = errno_text(errno);
     std::error_code ec;
     fs::remove(fresh, ec);

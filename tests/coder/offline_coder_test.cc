@@ -135,6 +135,7 @@ TEST_CASE("codings written over a reused vector equal fresh ones, with nothing l
   REQUIRE(made_b == fresh.size());
   REQUIRE(made_b >= 1);
   CHECK(pool.size() == made_a);  // not shrunk: the rest stays spare
+  for (std::size_t i = 0; i < made_b; ++i) CHECK(pool[i] == fresh[i]);  // every field, new ones included
   for (std::size_t i = 0; i < made_b; ++i) {
     const auto& x = pool[i];
     const auto& y = fresh[i];

@@ -3,6 +3,7 @@
 #include <sys/file.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -529,9 +530,15 @@ TEST_CASE("an export removes staging folders abandoned by killed runs, never a l
   UniqueFd live(::open((out / ".staging-live").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   REQUIRE(live.valid());
   REQUIRE(::flock(live.get(), LOCK_EX | LOCK_NB) == 0);
+  // Killed between mkdir and rename: removed once an hour old, not before.
+  fs::create_directories(out / ".cqda-new-old");
+  fs::create_directories(out / ".cqda-new-recent");
+  fs::last_write_time(out / ".cqda-new-old", fs::file_time_type::clock::now() - std::chrono::hours(2));
   REQUIRE(exporter::write_exports(out.path(), f.input).ok());
   CHECK_FALSE(fs::exists(out / ".staging-killed"));
   CHECK(fs::exists(out / ".staging-live"));
+  CHECK_FALSE(fs::exists(out / ".cqda-new-old"));
+  CHECK(fs::exists(out / ".cqda-new-recent"));
   CHECK(fs::exists(out / "report.md"));
   // While a writer lives its own folder is locked: another export leaves it alone.
   {
